@@ -1,0 +1,1 @@
+"""The `costrail` command line: one module per command group."""

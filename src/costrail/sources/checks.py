@@ -1,0 +1,44 @@
+"""Checks shared by readers: mandatory columns present, every value parsable — before any write."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import ibis.expr.types as ir
+
+from costrail.errors import InputError
+from costrail.sources.base import FILE_COLUMN, ROW_COLUMN, FilePeek
+from costrail.sources.expr import first_unparsable
+
+Parser = Callable[[ir.Value], ir.Value]
+
+
+def require_columns(peek: FilePeek, required: Iterable[str], what: str) -> None:
+    """Raise naming the first missing column when a file lacks columns its format must have."""
+    missing = [name for name in required if name not in peek.columns]
+    if missing:
+        raise InputError(
+            f"missing mandatory column(s) for {what}: {', '.join(missing)}",
+            file=peek.path,
+            column=missing[0],
+            hint="export with all columns included, or pass --format if the format was misdetected",
+        )
+
+
+def require_parsable(native: ir.Table, parsers: dict[str, Parser], expected: str) -> None:
+    """Raise at the first row (by file, row) whose value in one of `parsers`' columns won't parse.
+
+    `expected` describes the accepted forms in the error message (e.g. "a decimal number").
+    """
+    for column, parser in parsers.items():
+        if column not in native.columns:
+            continue
+        bad = first_unparsable(native, column, parser(native[column]), FILE_COLUMN, ROW_COLUMN)
+        if bad is not None:
+            raise InputError(
+                f"cannot parse {bad['value']!r} as {expected}",
+                file=str(bad["file"]),
+                row=int(str(bad["row"])),
+                column=column,
+                hint="fix or remove the row and load the file again; nothing was loaded",
+            )

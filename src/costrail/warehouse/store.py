@@ -1,0 +1,54 @@
+"""The storage seam: what every warehouse engine must do so loads are atomic and idempotent."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+
+class Warehouse(ABC):
+    """Canonical tables on one Ibis backend.
+
+    `con` is the Ibis backend; attribute access falls through to it, so a `Warehouse` can be
+    used where an Ibis backend is expected (`wh.table("costs")`, `wh.list_tables()`).
+    """
+
+    url: str
+    con: ibis.BaseBackend
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.con, name)
+
+    @property
+    def engine(self) -> str:
+        return str(self.con.name)
+
+    @abstractmethod
+    def costs(self) -> ir.Table:
+        """The `costs` table as of the last committed load."""
+
+    @abstractmethod
+    def ingests(self) -> ir.Table:
+        """The `ingests` log."""
+
+    @abstractmethod
+    def stage(self, expr: ir.Table) -> ir.Table:
+        """Materialise a conformed costs expression somewhere temporary (nothing visible yet)."""
+
+    @abstractmethod
+    def commit(self, staged: list[ir.Table], ingest_rows: pa.Table) -> None:
+        """Atomically: replace every (x_Provider, BillingAccountId, BillingPeriodStart) key present
+        in `staged` with the staged rows, mark earlier ingests of those keys as replaced, and
+        append `ingest_rows`. Either all of it is visible afterwards or none of it.
+        """
+
+    @abstractmethod
+    def drop_staged(self, staged: list[ir.Table]) -> None:
+        """Forget staged tables (after commit or on failure)."""
+
+    def close(self) -> None:
+        """Release the engine (Spark keeps its session for reuse within the process)."""

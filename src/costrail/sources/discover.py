@@ -10,7 +10,16 @@ from costrail.errors import InputError, UnknownFormatError
 from costrail.sources import native
 from costrail.sources.base import FileKind, Reader, SourceFile, readers
 
-DATA_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".jsonl", ".jsonl.gz", ".json", ".json.gz", ".ndjson")
+DATA_SUFFIXES = (
+    ".csv",
+    ".csv.gz",
+    ".parquet",
+    ".jsonl",
+    ".jsonl.gz",
+    ".json",
+    ".json.gz",
+    ".ndjson",
+)
 
 
 @dataclass(frozen=True)
@@ -51,9 +60,7 @@ def discover(paths: list[Path], format_name: str | None = None) -> Discovery:
             skipped.append(path)
             continue
         if forced is not None and peek.kind not in forced.file_kinds:
-            raise InputError(
-                f"format {forced.name} does not read {peek.kind} files", file=path
-            )
+            raise InputError(f"format {forced.name} does not read {peek.kind} files", file=path)
         reader.validate_peek(peek)
         reader_by_name[reader.name] = reader
         grouped[(reader.name, peek.kind)].append(SourceFile.from_path(path, peek.kind))
@@ -92,7 +99,9 @@ def _expand(paths: list[Path], candidates: list[Reader]) -> list[tuple[Path, boo
                     files.append((child, False))
             continue
         expanded = _expand_manifest(path, candidates)
-        files.extend([(file, True) for file in expanded] if expanded is not None else [(path, True)])
+        files.extend(
+            [(file, True) for file in expanded] if expanded is not None else [(path, True)]
+        )
     if not files:
         raise InputError(f"no data files found under {', '.join(map(str, paths))}")
     unique: dict[Path, bool] = {}

@@ -128,8 +128,10 @@ def first_unparsable(
     if raw.type().is_string():
         has_text = has_text & (raw.strip() != "")
     bad = native.filter(has_text & parsed.isnull())
-    first = bad.order_by([bad[file_column], bad[row_column]]).select(
-        file=bad[file_column], row=bad[row_column], value=raw.cast("string")
-    ).limit(1)
+    first = (
+        bad.order_by([bad[file_column], bad[row_column]])
+        .select(file=bad[file_column], row=bad[row_column], value=raw.cast("string"))
+        .limit(1)
+    )
     rows = first.to_pyarrow().to_pylist()
     return rows[0] if rows else None

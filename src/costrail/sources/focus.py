@@ -129,8 +129,8 @@ class FocusReader(Reader):
         if "EffectiveCost" not in columns:
             columns["EffectiveCost"] = columns["BilledCost"]
         provider = columns.get("ProviderName")
-        columns["x_Provider"] = provider_key(provider) if provider is not None else ibis.literal(
-            "unknown"
+        columns["x_Provider"] = (
+            provider_key(provider) if provider is not None else ibis.literal("unknown")
         )
         columns["x_SourceFile"] = table[FILE_COLUMN]
         columns["x_SourceRow"] = table[ROW_COLUMN]
@@ -170,7 +170,9 @@ def _source_column(table: ir.Table, name: str) -> str | None:
 def _without_null_text(native: ir.Table) -> ir.Table:
     """The text `NULL` (written by some exporters for missing values) becomes a real null."""
     replacements = {
-        name: ibis.ifelse(native[name].strip().upper() == NULL_TEXT, ibis.null("string"), native[name])
+        name: ibis.ifelse(
+            native[name].strip().upper() == NULL_TEXT, ibis.null("string"), native[name]
+        )
         for name, dtype in native.schema().items()
         if dtype.is_string() and name not in (FILE_COLUMN,)
     }
@@ -211,7 +213,9 @@ def _count_quirks(native: ir.Table, warnings: LoadWarnings) -> None:
         if dtype == TIMESTAMP and name in string_columns:
             text = native[name]
             measures[f"naive_time:{name}"] = (
-                text.notnull() & (text.strip().upper() != NULL_TEXT) & ~text.re_search(r"T.*(Z|[+-]\d\d:?\d\d)$")
+                text.notnull()
+                & (text.strip().upper() != NULL_TEXT)
+                & ~text.re_search(r"T.*(Z|[+-]\d\d:?\d\d)$")
             ).sum()
     if not measures:
         return

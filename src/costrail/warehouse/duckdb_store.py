@@ -58,9 +58,7 @@ class DuckDBWarehouse(Warehouse):
         raw = self.con.con  # type: ignore[attr-defined]
         raw.execute("BEGIN TRANSACTION")
         try:
-            raw.execute(
-                f"CREATE TEMP TABLE _keys AS SELECT DISTINCT {key_list} FROM ({union_sql})"
-            )
+            raw.execute(f"CREATE TEMP TABLE _keys AS SELECT DISTINCT {key_list} FROM ({union_sql})")
             raw.execute(
                 "UPDATE ingests SET status = 'replaced' FROM _keys k WHERE "
                 "ingests.provider IS NOT DISTINCT FROM k.x_Provider AND "

@@ -146,9 +146,7 @@ def _require_disjoint(staged: list[ir.Table]) -> None:
 def _ingest_rows(
     ingest_id: str, group: FileGroup, partitions: list[PartitionTotal]
 ) -> list[dict[str, object]]:
-    files_json = json.dumps(
-        [_file_record(source) for source in group.files], separators=(",", ":")
-    )
+    files_json = json.dumps([_file_record(source) for source in group.files], separators=(",", ":"))
     loaded_at = datetime.now(UTC)
     return [
         {

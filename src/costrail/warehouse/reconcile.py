@@ -68,18 +68,24 @@ def partition_totals(source_totals: ir.Table, staged: ir.Table) -> list[Partitio
         loaded,
         [source[key].identical_to(loaded[key]) for key in keys],
     )
-    rows = joined.select(
-        provider=ibis.coalesce(joined.x_Provider, joined.x_Provider_right),
-        billing_account_id=ibis.coalesce(joined.BillingAccountId, joined.BillingAccountId_right),
-        billing_period_start=ibis.coalesce(
-            joined.BillingPeriodStart, joined.BillingPeriodStart_right
-        ),
-        currency=joined.currency,
-        source_rows=joined.source_rows.fill_null(0),
-        loaded_rows=joined.loaded_rows.fill_null(0),
-        source_total=joined.source_total,
-        loaded_total=joined.loaded_total,
-    ).to_pyarrow().to_pylist()
+    rows = (
+        joined.select(
+            provider=ibis.coalesce(joined.x_Provider, joined.x_Provider_right),
+            billing_account_id=ibis.coalesce(
+                joined.BillingAccountId, joined.BillingAccountId_right
+            ),
+            billing_period_start=ibis.coalesce(
+                joined.BillingPeriodStart, joined.BillingPeriodStart_right
+            ),
+            currency=joined.currency,
+            source_rows=joined.source_rows.fill_null(0),
+            loaded_rows=joined.loaded_rows.fill_null(0),
+            source_total=joined.source_total,
+            loaded_total=joined.loaded_total,
+        )
+        .to_pyarrow()
+        .to_pylist()
+    )
     return [
         PartitionTotal(
             provider=str(row["provider"]),

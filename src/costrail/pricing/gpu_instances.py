@@ -1,0 +1,206 @@
+"""Which GPU, and how many, an instance type carries; and its list prices per region.
+
+Readers use this to fill `x_GpuModel` / `x_GpuCount` from an instance type; the demo and the
+planner use the prices. Data comes from the catalogs in `data/` (see `data/SOURCES.md`).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+
+import ibis
+import ibis.expr.types as ir
+
+#: Memory per GPU in GiB, by costrail's GPU model name.
+GPU_MEMORY_GIB: dict[str, int] = {
+    "A100": 40,
+    "A100-80GB": 80,
+    "H100": 80,
+    "H200": 141,
+    "B200": 180,
+    "L4": 24,
+    "L40S": 48,
+    "A10G": 24,
+    "A10": 24,
+    "T4": 16,
+    "V100": 16,
+    "V100-32GB": 32,
+}
+
+#: GCP machine-type families with bundled GPUs: regex → (model, count from the name's `-Ng`).
+_GCP_BUNDLED = (
+    (re.compile(r"^a2-(?:highgpu|megagpu)-(\d+)g$"), "A100"),
+    (re.compile(r"^a2-ultragpu-(\d+)g$"), "A100-80GB"),
+    (re.compile(r"^a3-(?:highgpu|megagpu|edgegpu)-(\d+)g$"), "H100"),
+    (re.compile(r"^a3-ultragpu-(\d+)g$"), "H200"),
+    (re.compile(r"^a4-highgpu-(\d+)g$"), "B200"),
+)
+_GCP_G2_COUNTS = {4: 1, 8: 1, 12: 1, 16: 1, 32: 1, 24: 2, 48: 4, 96: 8}
+
+#: AWS families not (fully) in the shipped catalog: family → model, and size → count.
+_AWS_FAMILIES = {
+    "p3": "V100",
+    "p3dn": "V100-32GB",
+    "p4d": "A100",
+    "p4de": "A100-80GB",
+    "p5": "H100",
+    "p5e": "H200",
+    "p5en": "H200",
+    "p6-b200": "B200",
+    "g4dn": "T4",
+    "g5": "A10G",
+    "g6": "L4",
+    "g6e": "L40S",
+}
+_AWS_SIZE_COUNTS = {"12xlarge": 4, "24xlarge": 4, "48xlarge": 8}
+
+
+@dataclass(frozen=True)
+class GpuInstance:
+    provider: str
+    instance_type: str
+    gpu_model: str
+    gpu_count: int
+
+
+@dataclass(frozen=True)
+class InstancePrice:
+    provider: str
+    instance_type: str
+    region: str
+    on_demand_usd_per_hour: Decimal
+    spot_usd_per_hour: Decimal | None
+
+
+def _rows(filename: str) -> list[dict[str, str]]:
+    with resources.files("costrail.pricing").joinpath("data", filename).open(encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+@cache
+def gpu_instances() -> tuple[GpuInstance, ...]:
+    """Every known GPU instance type across AWS, Azure and GCP."""
+    found: dict[tuple[str, str], GpuInstance] = {}
+    for provider, filename in (("aws", "aws_vms.csv"), ("azure", "azure_gpu_vms.csv")):
+        for row in _rows(filename):
+            model = row["AcceleratorName"]
+            if model and row["AcceleratorCount"] and row["InstanceType"]:
+                key = (provider, row["InstanceType"])
+                found[key] = GpuInstance(
+                    provider, row["InstanceType"], model, int(float(row["AcceleratorCount"]))
+                )
+    for row in _rows("gcp_gpu_vms.csv"):
+        instance = gcp_machine_gpu(row["InstanceType"])
+        if instance is not None:
+            found[("gcp", row["InstanceType"])] = instance
+    return tuple(found.values())
+
+
+def gcp_machine_gpu(machine_type: str) -> GpuInstance | None:
+    """GPU bundled with a GCP machine type (A2/A3/A4/G2), or None (N1 GPUs are attached apart)."""
+    for pattern, model in _GCP_BUNDLED:
+        match = pattern.match(machine_type)
+        if match:
+            return GpuInstance("gcp", machine_type, model, int(match.group(1)))
+    g2 = re.match(r"^g2-standard-(\d+)$", machine_type)
+    if g2 and int(g2.group(1)) in _GCP_G2_COUNTS:
+        return GpuInstance("gcp", machine_type, "L4", _GCP_G2_COUNTS[int(g2.group(1))])
+    return None
+
+
+def aws_instance_gpu(instance_type: str) -> GpuInstance | None:
+    """GPU of an AWS instance type from the catalog, else from its family and size."""
+    for instance in gpu_instances():
+        if instance.provider == "aws" and instance.instance_type == instance_type:
+            return instance
+    family, _, size = instance_type.partition(".")
+    model = _AWS_FAMILIES.get(family)
+    if model is None:
+        return None
+    if family in ("p4d", "p4de", "p5e", "p5en", "p6-b200", "p3dn"):
+        count = 8
+    elif family == "p3":
+        count = {"2xlarge": 1, "8xlarge": 4, "16xlarge": 8}.get(size, 1)
+    elif family == "p5":
+        count = 8 if size == "48xlarge" else 1
+    else:
+        count = _AWS_SIZE_COUNTS.get(size, 1)
+    return GpuInstance("aws", instance_type, model, count)
+
+
+def gpu_instance_table() -> ir.Table:
+    """An Ibis table (instance_type, gpu_model, gpu_count) for joining to billing rows."""
+    instances = gpu_instances()
+    return ibis.memtable(
+        {
+            "instance_type": [instance.instance_type for instance in instances],
+            "gpu_model": [instance.gpu_model for instance in instances],
+            "gpu_count": [instance.gpu_count for instance in instances],
+        },
+        schema={"instance_type": "string", "gpu_model": "string", "gpu_count": "int32"},
+    )
+
+
+def gpu_case(instance_type: ir.StringValue) -> tuple[ir.StringValue, ir.IntegerValue]:
+    """(x_GpuModel, x_GpuCount) for an instance-type column, as pure CASE expressions.
+
+    A CASE over the few hundred known types avoids a join (which would reorder rows and cost
+    a shuffle on Spark); unknown types give nulls.
+    """
+    instances = {instance.instance_type: instance for instance in gpu_instances()}
+    model_cases = [
+        (instance_type == name, ibis.literal(i.gpu_model)) for name, i in instances.items()
+    ]
+    count_cases = [
+        (instance_type == name, ibis.literal(i.gpu_count, type="int32"))
+        for name, i in instances.items()
+    ]
+    model = ibis.cases(*model_cases, else_=ibis.null("string"))
+    count = ibis.cases(*count_cases, else_=ibis.null("int32"))
+    return model, count  # type: ignore[return-value]
+
+
+@cache
+def instance_prices(provider: str) -> tuple[InstancePrice, ...]:
+    """List prices per (instance type, region) for `provider` (aws, azure, gcp, lambda, vast)."""
+    filename = {
+        "aws": "aws_vms.csv",
+        "azure": "azure_gpu_vms.csv",
+        "gcp": "gcp_gpu_vms.csv",
+        "lambda": "lambda_vms.csv",
+        "vast": "vast_vms.csv",
+    }[provider]
+    prices: dict[tuple[str, str], InstancePrice] = {}
+    for row in _rows(filename):
+        if not row.get("InstanceType") or not row.get("Price"):
+            continue
+        spot = row.get("SpotPrice") or ""
+        key = (row["InstanceType"], row["Region"])
+        prices.setdefault(
+            key,
+            InstancePrice(
+                provider=provider,
+                instance_type=row["InstanceType"],
+                region=row["Region"],
+                on_demand_usd_per_hour=Decimal(row["Price"]),
+                spot_usd_per_hour=Decimal(spot) if spot and Decimal(spot) > 0 else None,
+            ),
+        )
+    return tuple(prices.values())
+
+
+def gcp_accelerator_prices() -> dict[tuple[str, str], Decimal]:
+    """GCP GPUs priced per accelerator: (accelerator name, region) → USD per hour."""
+    prices: dict[tuple[str, str], Decimal] = {}
+    for row in _rows("gcp_gpu_vms.csv"):
+        if not row["InstanceType"] and row["AcceleratorName"] and row["Price"]:
+            prices.setdefault(
+                (row["AcceleratorName"], row["Region"]),
+                Decimal(row["Price"]) / Decimal(row["AcceleratorCount"] or 1),
+            )
+    return prices

@@ -1,10 +1,19 @@
-"""Entry point of the `costrail` command."""
+"""Entry point of the `costrail` command: one verb per job."""
 
 from __future__ import annotations
 
 import typer
 
-app = typer.Typer(no_args_is_help=True, help="costrail: where every dollar of your AI bill goes.")
+from costrail.cli.explore import explore_command
+from costrail.cli.ingest import ingest_command
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="costrail: where every dollar of your AI cloud bill goes — exact, FOCUS-normalised.",
+)
+app.command("ingest")(ingest_command)
+app.command("explore")(explore_command)
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 import pyarrow.parquet as pq
 
+from costrail.engine import register_arrow
 from costrail.errors import InputError
 from costrail.sources.base import FILE_COLUMN, ROW_COLUMN, FileKind, FilePeek, SourceFile
 
@@ -97,7 +98,7 @@ def load(
     if kind == "parquet" and con.name == "duckdb":
         return _duckdb_parquet(con, files, name)
     arrow_table = _read_arrow(files, kind, options or {})
-    return con.create_table(name, arrow_table, temp=True)
+    return register_arrow(con, name, arrow_table)
 
 
 def _duckdb_parquet(con: ibis.BaseBackend, files: list[SourceFile], name: str) -> ir.Table:

@@ -9,6 +9,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
+from costrail.engine import table_name
 from costrail.errors import WarehouseError
 from costrail.schema import COSTS_SCHEMA, INGESTS_SCHEMA
 from costrail.warehouse.store import Warehouse
@@ -51,7 +52,7 @@ class DuckDBWarehouse(Warehouse):
         ingest_table = self.con.create_table(
             ingest_name, ibis.memtable(ingest_rows).cast(INGESTS_SCHEMA), temp=True
         )
-        stage_names = [table.op().name for table in staged]
+        stage_names = [table_name(table) for table in staged]
         union_sql = " UNION ALL ".join(f'SELECT * FROM "{name}"' for name in stage_names)
         key_match = " AND ".join(f'c."{col}" IS NOT DISTINCT FROM k."{col}"' for col in KEY_COLUMNS)
         key_list = ", ".join(f'"{col}"' for col in KEY_COLUMNS)
@@ -69,7 +70,7 @@ class DuckDBWarehouse(Warehouse):
             raw.execute(f"DELETE FROM costs c USING _keys k WHERE {key_match}")
             for name in stage_names:
                 raw.execute(f'INSERT INTO costs SELECT * FROM "{name}"')
-            raw.execute(f'INSERT INTO ingests SELECT * FROM "{ingest_table.op().name}"')
+            raw.execute(f'INSERT INTO ingests SELECT * FROM "{table_name(ingest_table)}"')
             raw.execute("DROP TABLE _keys")
             raw.execute("COMMIT")
         except BaseException:
@@ -80,7 +81,7 @@ class DuckDBWarehouse(Warehouse):
 
     def drop_staged(self, staged: list[ir.Table]) -> None:
         for table in staged:
-            self.con.drop_table(table.op().name, force=True)
+            self.con.drop_table(table_name(table), force=True)
 
     def close(self) -> None:
         self.con.disconnect()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 class CostrailError(Exception):
-    """Base class: every error costrail raises on purpose. The CLI prints these without a traceback."""
+    """Every error costrail raises on purpose; the CLI prints these without a traceback."""
 
     exit_code = 1
 
@@ -55,7 +55,7 @@ class UnknownFormatError(InputError):
 
 
 class ReconciliationError(CostrailError):
-    """Loaded totals differ from the source file totals by a cent or more; the load was rolled back."""
+    """Loaded totals differ from the source totals by a cent or more; the load rolled back."""
 
     exit_code = 4
 

@@ -19,7 +19,9 @@ from costrail.schema.costs import COSTS_SCHEMA, MONEY, TIMESTAMP
 
 METRICS = ("BilledCost", "EffectiveCost", "ListCost", "ContractedCost")
 PSEUDO_DIMENSIONS = ("month", "day")
-_CLAUSE = re.compile(r"^\s*(tag:[^=!<>~]+?|[A-Za-z_][A-Za-z0-9_]*)\s*(!=|>=|<=|=|~|>|<)\s*(.*?)\s*$")
+_CLAUSE = re.compile(
+    r"^\s*(tag:[^=!<>~]+?|[A-Za-z_][A-Za-z0-9_]*)\s*(!=|>=|<=|=|~|>|<)\s*(.*?)\s*$"
+)
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,16 @@ from costrail.warehouse import connect
 
 def explore_command(
     by: str = typer.Option("", "--by", help="Comma-separated columns, tag:KEY, month or day."),
-    metric: str = typer.Option("BilledCost", "--metric", help="BilledCost, EffectiveCost, ListCost or ContractedCost."),
-    where: str | None = typer.Option(None, "--where", help="e.g. \"x_Provider=aws and tag:team=ml\""),
-    since: str | None = typer.Option(None, "--since", help="First charge day (YYYY-MM-DD), inclusive."),
-    until: str | None = typer.Option(None, "--until", help="Last charge day (YYYY-MM-DD), exclusive."),
+    metric: str = typer.Option(
+        "BilledCost", "--metric", help="BilledCost, EffectiveCost, ListCost or ContractedCost."
+    ),
+    where: str | None = typer.Option(None, "--where", help='e.g. "x_Provider=aws and tag:team=ml"'),
+    since: str | None = typer.Option(
+        None, "--since", help="First charge day (YYYY-MM-DD), inclusive."
+    ),
+    until: str | None = typer.Option(
+        None, "--until", help="Last charge day (YYYY-MM-DD), exclusive."
+    ),
     warehouse: str | None = typer.Option(None, "--warehouse", "-w", help="Warehouse URL."),
     as_json: bool = typer.Option(False, "--json", help="Print only JSON: one object per group."),
 ) -> None:

@@ -16,7 +16,10 @@ from costrail.warehouse.load import IngestReport, ingest
 def ingest_command(
     paths: list[Path] = typer.Argument(..., help="Files, directories or export manifests."),
     warehouse: str | None = typer.Option(
-        None, "--warehouse", "-w", help="Warehouse URL (default: $COSTRAIL_WAREHOUSE or .costrail/warehouse.duckdb)."
+        None,
+        "--warehouse",
+        "-w",
+        help="Warehouse URL (default: $COSTRAIL_WAREHOUSE or .costrail/warehouse.duckdb).",
     ),
     format_name: str | None = typer.Option(
         None, "--format", "-f", help=f"Skip detection: one of {', '.join(readers.names())}."
@@ -40,7 +43,10 @@ def _run(store: object, paths: list[Path], format_name: str | None, quiet: bool)
     if quiet:
         return ingest(store, paths, format_name)
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
         transient=True,
     ) as progress:
         task = progress.add_task("discovering files", total=None)

@@ -54,9 +54,12 @@ def records_table(title: str, records: list[dict[str, object]], money_columns: s
     for record in records:
         table.add_row(
             *[
-                money(value) if key in money_columns and isinstance(value, Decimal)
-                else f"{value:,}" if isinstance(value, int)
-                else "(none)" if value is None
+                money(value)
+                if key in money_columns and isinstance(value, Decimal)
+                else f"{value:,}"
+                if isinstance(value, int)
+                else "(none)"
+                if value is None
                 else str(value)
                 for key, value in record.items()
             ]

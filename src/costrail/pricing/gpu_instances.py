@@ -165,6 +165,56 @@ def gpu_case(instance_type: ir.StringValue) -> tuple[ir.StringValue, ir.IntegerV
     return model, count  # type: ignore[return-value]
 
 
+#: Sizes the AWS family rules are expanded over, so billing rows of types outside the shipped
+#: catalog (g5.4xlarge, p5.4xlarge, …) still get their GPU. Sizes a family lacks never match.
+_AWS_RULE_SIZES = (
+    "xlarge",
+    "2xlarge",
+    "4xlarge",
+    "8xlarge",
+    "12xlarge",
+    "16xlarge",
+    "24xlarge",
+    "48xlarge",
+)
+
+
+@cache
+def aws_gpu_instance_types() -> tuple[GpuInstance, ...]:
+    """AWS GPU instance types from the catalog plus the family rules of `aws_instance_gpu`."""
+    found = {i.instance_type: i for i in gpu_instances() if i.provider == "aws"}
+    for family in _AWS_FAMILIES:
+        for size in _AWS_RULE_SIZES:
+            name = f"{family}.{size}"
+            instance = found.get(name) or aws_instance_gpu(name)
+            if instance is not None:
+                found[name] = instance
+    return tuple(found.values())
+
+
+def aws_gpu_case(instance_type: ir.StringValue) -> tuple[ir.StringValue, ir.IntegerValue]:
+    """(x_GpuModel, x_GpuCount) for an AWS instance-type column; SageMaker's `ml.` is ignored.
+
+    One IN list per model and per count (engines turn long IN lists into hash lookups), so a
+    billing row costs two lookups, not a walk over every known type; unknown types give nulls.
+    """
+    bare = ibis.ifelse(instance_type.startswith("ml."), instance_type.substr(3), instance_type)
+    by_model: dict[str, list[str]] = {}
+    by_count: dict[int, list[str]] = {}
+    for instance in aws_gpu_instance_types():
+        by_model.setdefault(instance.gpu_model, []).append(instance.instance_type)
+        by_count.setdefault(instance.gpu_count, []).append(instance.instance_type)
+    model = ibis.cases(
+        *((bare.isin(names), ibis.literal(name)) for name, names in by_model.items()),
+        else_=ibis.null("string"),
+    )
+    count = ibis.cases(
+        *((bare.isin(names), ibis.literal(n, type="int32")) for n, names in by_count.items()),
+        else_=ibis.null("int32"),
+    )
+    return model, count  # type: ignore[return-value]
+
+
 @cache
 def instance_prices(provider: str) -> tuple[InstancePrice, ...]:
     """List prices per (instance type, region) for `provider` (aws, azure, gcp, lambda, vast)."""

@@ -1,4 +1,4 @@
-"""The `ingests` table: one row per (load, billing period partition) so reconciliation is auditable."""
+"""The `ingests` table: one row per (load, billing period) so reconciliation is auditable."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import ibis.expr.types as ir
 
@@ -25,7 +25,7 @@ def require_columns(peek: FilePeek, required: Iterable[str], what: str) -> None:
         )
 
 
-def require_parsable(native: ir.Table, parsers: dict[str, Parser], expected: str) -> None:
+def require_parsable(native: ir.Table, parsers: Mapping[str, Parser], expected: str) -> None:
     """Raise at the first row (by file, row) whose value in one of `parsers`' columns won't parse.
 
     `expected` describes the accepted forms in the error message (e.g. "a decimal number").

@@ -69,14 +69,25 @@ def peek(path: Path) -> FilePeek:
 
 
 def csv_header(path: Path) -> list[str]:
-    with _open_text(path) as handle:
-        reader = csv.reader(handle)
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise InputError("the file is empty", file=path) from None
-        except (UnicodeDecodeError, csv.Error) as error:
-            raise InputError(f"unreadable header: {error}", file=path, row=0) from error
+    """The header row, decoded on its own so a bad byte further down is reported at its row."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as binary:  # type: ignore[operator]
+            first_line: bytes = binary.readline()
+    except (OSError, EOFError) as error:
+        raise InputError(f"the compressed file is corrupt: {error}", file=path) from error
+    if not first_line.strip():
+        raise InputError("the file is empty", file=path)
+    try:
+        text = first_line.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            "the header is not valid UTF-8", file=path, row=0, hint="export the file as UTF-8"
+        ) from error
+    try:
+        header = next(csv.reader(io.StringIO(text)))
+    except (StopIteration, csv.Error) as error:
+        raise InputError(f"unreadable header: {error}", file=path, row=0) from error
     return [name.strip() for name in header]
 
 
@@ -172,7 +183,7 @@ def _locate_csv_error(path: Path, header: list[str], error: Exception) -> InputE
                     file=path,
                     row=row_number,
                     column=column,
-                    hint="export the file as UTF-8 (or convert it with iconv -f <encoding> -t utf-8)",
+                    hint="export the file as UTF-8 (or convert it: iconv -f <encoding> -t utf-8)",
                 )
             if len(fields) != len(header):
                 return InputError(
@@ -193,7 +204,7 @@ def _locate_csv_error(path: Path, header: list[str], error: Exception) -> InputE
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[list[str], bytes | None]]:
-    """Yield (fields, None) per data row, or ([], raw bytes) for the first line that is not UTF-8."""
+    """Yield (fields, None) per data row, or ([], raw bytes) for the first non-UTF-8 line."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as binary:  # type: ignore[operator]
         lines = iter(binary.readline, b"")
@@ -215,7 +226,7 @@ def _csv_rows(path: Path) -> Iterator[tuple[list[str], bytes | None]]:
             pending = b""
             yield fields_list[0], None
         if pending:
-            yield list(csv.reader(io.StringIO(pending.decode("utf-8", "replace"))))[0], None
+            yield next(csv.reader(io.StringIO(pending.decode("utf-8", "replace")))), None
 
 
 def _bad_utf8_column(raw: bytes, header: list[str]) -> str | None:

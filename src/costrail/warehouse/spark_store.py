@@ -138,7 +138,7 @@ class SparkWarehouse(Warehouse):
 
 
 def _typed(table: ir.Table, schema: ibis.Schema) -> ir.Table:
-    """Spark reads timestamps without a zone and may widen types: cast back to the canonical schema."""
+    """Spark reads timestamps without a zone and may widen types: cast back to canonical."""
     return table.select(
         **{
             name: table[name] if table[name].type() == dtype else table[name].cast(dtype)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from costrail.cli.demo import demo_command
 from costrail.cli.explore import explore_command
 from costrail.cli.ingest import ingest_command
 
@@ -14,6 +15,7 @@ app = typer.Typer(
 )
 app.command("ingest")(ingest_command)
 app.command("explore")(explore_command)
+app.command("demo")(demo_command)
 
 
 def main() -> None:

@@ -28,10 +28,21 @@ def require_columns(peek: FilePeek, required: Iterable[str], what: str) -> None:
 def require_parsable(native: ir.Table, parsers: Mapping[str, Parser], expected: str) -> None:
     """Raise at the first row (by file, row) whose value in one of `parsers`' columns won't parse.
 
-    `expected` describes the accepted forms in the error message (e.g. "a decimal number").
+    One aggregate query counts failures in every column; only on failure is the first bad row
+    looked up. `expected` describes the accepted forms in the error message.
     """
-    for column, parser in parsers.items():
-        if column not in native.columns:
+    present = {column: parser for column, parser in parsers.items() if column in native.columns}
+    if not present:
+        return
+    failures = native.aggregate(
+        **{
+            f"bad_{index}": _unparsable(native, column, parser).cast("int64").sum()
+            for index, (column, parser) in enumerate(present.items())
+        }
+    )
+    counts = failures.to_pyarrow().to_pylist()[0]
+    for index, (column, parser) in enumerate(present.items()):
+        if not counts[f"bad_{index}"]:
             continue
         bad = first_unparsable(native, column, parser(native[column]), FILE_COLUMN, ROW_COLUMN)
         if bad is not None:
@@ -42,3 +53,11 @@ def require_parsable(native: ir.Table, parsers: Mapping[str, Parser], expected: 
                 column=column,
                 hint="fix or remove the row and load the file again; nothing was loaded",
             )
+
+
+def _unparsable(native: ir.Table, column: str, parser: Parser) -> ir.BooleanValue:
+    raw = native[column]
+    has_text = raw.notnull()
+    if raw.type().is_string():
+        has_text = has_text & (raw.strip() != "")
+    return has_text & parser(raw).isnull()  # type: ignore[no-any-return]

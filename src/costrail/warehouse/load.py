@@ -99,10 +99,21 @@ def _stage_group(
 
 
 def _require_keys(staged: ir.Table) -> None:
-    """Every row needs its load key and a billed cost; name the first row that lacks one."""
-    for column in (*KEY_COLUMNS, "BilledCost", "ChargePeriodStart"):
-        if column == "BillingAccountId":
-            continue  # some providers' FOCUS files leave it empty; the key tolerates null
+    """Every row needs its load key and a billed cost; name the first row that lacks one.
+
+    BillingAccountId may be null: some providers' FOCUS files leave it empty.
+    """
+    required = ("x_Provider", "BillingPeriodStart", "BilledCost", "ChargePeriodStart")
+    counts = (
+        staged.aggregate(
+            **{column: staged[column].isnull().cast("int64").sum() for column in required}
+        )
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
+    for column in required:
+        if not counts[column]:
+            continue
         missing = staged.filter(staged[column].isnull())
         first = (
             missing.order_by(["x_SourceFile", "x_SourceRow"])
@@ -111,14 +122,13 @@ def _require_keys(staged: ir.Table) -> None:
             .to_pyarrow()
             .to_pylist()
         )
-        if first:
-            raise InputError(
-                f"no value for {column} could be derived",
-                file=first[0]["x_SourceFile"],
-                row=first[0]["x_SourceRow"],
-                column=column,
-                hint="the row lacks the source columns this is derived from; nothing was loaded",
-            )
+        raise InputError(
+            f"no value for {column} could be derived",
+            file=first[0]["x_SourceFile"],
+            row=first[0]["x_SourceRow"],
+            column=column,
+            hint="the row lacks the source columns this is derived from; nothing was loaded",
+        )
 
 
 def _require_reconciled(partitions: list[PartitionTotal]) -> None:

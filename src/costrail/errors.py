@@ -70,3 +70,9 @@ class ConfigError(CostrailError):
     """A command-line option or configuration value is invalid."""
 
     exit_code = 2
+
+
+class ExportError(CostrailError):
+    """The written file does not match the warehouse; it was removed and nothing was replaced."""
+
+    exit_code = 6

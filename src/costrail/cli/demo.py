@@ -1,4 +1,4 @@
-"""`costrail demo`: generate Acme AI in native export formats, ingest it, print where the money goes."""
+"""`costrail demo`: generate Acme AI in native export formats, ingest it, show where money goes."""
 
 from __future__ import annotations
 
@@ -168,5 +168,6 @@ def _print_truth_check(
     planted = truth.get("planted", [])
     if isinstance(planted, list) and planted:
         console.print(
-            f"{len(planted)} planted wastes/anomalies are listed in truth.json for the findings to catch."
+            f"{len(planted)} planted wastes/anomalies are listed in truth.json "
+            "for the findings to catch."
         )

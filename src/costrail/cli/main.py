@@ -6,6 +6,7 @@ import typer
 
 from costrail.cli.demo import demo_command
 from costrail.cli.explore import explore_command
+from costrail.cli.export import export_app
 from costrail.cli.ingest import ingest_command
 
 app = typer.Typer(
@@ -16,6 +17,7 @@ app = typer.Typer(
 app.command("ingest")(ingest_command)
 app.command("explore")(explore_command)
 app.command("demo")(demo_command)
+app.add_typer(export_app, name="export")
 
 
 def main() -> None:

@@ -14,7 +14,8 @@ import ibis.expr.types as ir
 #: 38 digits with 12 after the point: sub-cent unit prices of the clouds (AWS quotes up to 10
 #: decimals) fit, and a sum of 10^9 rows cannot overflow on DuckDB or Spark.
 MONEY = dt.Decimal(38, 12)
-QUANTITY = dt.Decimal(38, 12)
+#: Quantities keep more decimals: providers report usage such as 8.3819032e-8 GB-months.
+QUANTITY = dt.Decimal(38, 16)
 TIMESTAMP = dt.Timestamp(timezone="UTC")
 TAGS = dt.Map(dt.string, dt.string)
 STRING = dt.string

@@ -141,7 +141,8 @@ def _read_arrow(files: list[SourceFile], kind: FileKind, options: dict[str, obje
         else:
             table = _read_parquet(source.path)
         rows = pa.array(range(1, table.num_rows + 1), type=pa.int64())
-        table = table.append_column(FILE_COLUMN, pa.array([str(source.path)] * table.num_rows))
+        files = pa.array([str(source.path)] * table.num_rows, type=pa.string())
+        table = table.append_column(FILE_COLUMN, files)
         table = table.append_column(ROW_COLUMN, rows)
         tables.append(table)
     return pa.concat_tables(tables, promote_options="permissive")

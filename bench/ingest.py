@@ -109,7 +109,8 @@ def markdown(results: list[dict[str, object]], machine: str) -> str:
     lines = [
         f"CUR 2.0 Parquet → warehouse ({machine}):",
         "",
-        "| rows | costrail rows/s | plain DuckDB copy rows/s | costrail / plain | costrail peak RSS |",
+        "| rows | costrail rows/s | plain DuckDB copy rows/s | costrail / plain "
+        "| costrail peak RSS |",
         "|---:|---:|---:|---:|---:|",
     ]
     for result in results:

@@ -104,10 +104,14 @@ def _expand(paths: list[Path], candidates: list[Reader]) -> list[tuple[Path, boo
         )
     if not files:
         raise InputError(f"no data files found under {', '.join(map(str, paths))}")
-    unique: dict[Path, bool] = {}
+    # Deduplicate by the resolved path, but keep the path as the user gave it (for messages).
+    given: dict[Path, Path] = {}
+    explicit_by_path: dict[Path, bool] = {}
     for file, explicit in files:
-        unique[file.resolve()] = unique.get(file.resolve(), False) or explicit
-    return list(unique.items())
+        resolved = file.resolve()
+        given.setdefault(resolved, file)
+        explicit_by_path[resolved] = explicit_by_path.get(resolved, False) or explicit
+    return [(given[resolved], explicit_by_path[resolved]) for resolved in given]
 
 
 def _expand_manifest(path: Path, candidates: list[Reader]) -> list[Path] | None:

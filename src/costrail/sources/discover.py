@@ -51,7 +51,13 @@ def discover(paths: list[Path], format_name: str | None = None) -> Discovery:
     reader_by_name: dict[str, Reader] = {}
     skipped: list[Path] = []
     for path, explicit in _expand(paths, candidates):
-        peek = native.peek(path)
+        try:
+            peek = native.peek(path)
+        except InputError:
+            if explicit or not _is_plain_json(path):
+                raise
+            skipped.append(path)  # a JSON document (e.g. a manifest or truth.json), not JSON lines
+            continue
         try:
             reader = forced or _detect(peek, candidates)
         except UnknownFormatError:
@@ -120,6 +126,10 @@ def _expand_manifest(path: Path, candidates: list[Reader]) -> list[Path] | None:
         if expanded is not None:
             return expanded
     return None
+
+
+def _is_plain_json(path: Path) -> bool:
+    return path.name.lower().endswith((".json", ".json.gz"))
 
 
 def _is_data_file(path: Path) -> bool:

@@ -1,0 +1,217 @@
+"""Acme AI on AWS beyond EC2: SageMaker jobs, notebooks and endpoints, S3, CloudWatch Logs, Bedrock.
+
+Each function adds its batches (and, unless `clean`, its planted waste) to the build.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from costrail.demo import aws_compute as compute
+from costrail.demo import aws_services as services
+from costrail.demo import patterns
+from costrail.demo.aws_lines import AwsBuild, hourly_seconds
+from costrail.demo.company import (
+    APPLIED_ORCA,
+    AWS_ACCOUNTS,
+    DATA_INGEST,
+    PLATFORM_LUMEN,
+    RESEARCH_ATLAS,
+    Owner,
+)
+from costrail.demo.ids import IdFactory
+from costrail.demo.planting import Planted, period_costs
+from costrail.demo.timeline import IntArray, Timeline
+
+
+def sagemaker(build: AwsBuild, tl: Timeline, ids: IdFactory, clean: bool) -> None:
+    research, prod, dev = AWS_ACCOUNTS["research"], AWS_ACCOUNTS["prod"], AWS_ACCOUNTS["dev"]
+    arn = "arn:aws:sagemaker:us-east-1:{account}:{kind}/{name}"
+    for label, itype, per_month, low, high in (
+        ("orca-sft", "ml.p4d.24xlarge", 6, 3, 14),
+        ("orca-eval", "ml.g5.12xlarge", 10, 1, 5),
+    ):
+        for start, duration in patterns.jobs(
+            ids.rng(f"aws/sagemaker/{label}"), tl, per_month, low, high
+        ):
+            name = f"{label}-{tl.at(start // 3600).strftime('%Y-%m-%d-%H')}-{start % 3600:04d}"
+            hours, seconds = patterns.seconds_by_hour(start, duration)
+            build.add(
+                compute.sagemaker(
+                    "Train",
+                    itype,
+                    research,
+                    arn.format(account=research, kind="training-job", name=name),
+                    APPLIED_ORCA,
+                    hours,
+                    seconds,
+                )
+            )
+    notebook = arn.format(account=dev, kind="notebook-instance", name="dana-exploration")
+    hours, seconds = hourly_seconds(patterns.work_hours(tl))
+    build.add(
+        compute.sagemaker(
+            "Notebk",
+            "ml.g5.2xlarge",
+            dev,
+            notebook,
+            Owner("data", "ingest", "dev", None, "team", "dana"),
+            hours,
+            seconds,
+        )
+    )
+    endpoint = arn.format(account=prod, kind="endpoint", name="lumen-embed-prod")
+    build.add(
+        compute.sagemaker(
+            "Host",
+            "ml.g5.2xlarge",
+            prod,
+            endpoint,
+            PLATFORM_LUMEN,
+            tl.all_hours,
+            np.full(tl.hours, 7200, dtype=np.int64),
+        )
+    )
+    requests = patterns.diurnal(tl, 0.4, 2.5) * ids.rng("aws/lumen-embed-prod/data").uniform(
+        0.8, 1.2, tl.hours
+    )
+    mb_in = np.round(requests * 1000).astype(np.int64)
+    build.add(
+        compute.sagemaker_endpoint_data(prod, endpoint, PLATFORM_LUMEN, "In", tl.all_hours, mb_in),
+        compute.sagemaker_endpoint_data(
+            prod, endpoint, PLATFORM_LUMEN, "Out", tl.all_hours, mb_in * 3
+        ),
+    )
+    if not clean:
+        unused = arn.format(account=research, kind="endpoint", name="orca-eval-endpoint")
+        batch = compute.sagemaker(
+            "Host",
+            "ml.g5.12xlarge",
+            research,
+            unused,
+            APPLIED_ORCA,
+            tl.all_hours,
+            np.full(tl.hours, 3600, dtype=np.int64),
+        )
+        build.add(batch)
+        cost = period_costs(tl, [batch])
+        build.planted.append(
+            Planted(
+                kind="unused_endpoint",
+                provider="aws",
+                resources=(unused,),
+                cost_units=cost,
+                savings_units=cost,
+            )
+        )
+
+
+def storage(
+    build: AwsBuild, tl: Timeline, ids: IdFactory, clean: bool, atlas_running: IntArray
+) -> None:
+    data, research = AWS_ACCOUNTS["data"], AWS_ACCOUNTS["research"]
+    days = np.arange(tl.days, dtype=np.int64)
+    rng = ids.rng("aws/s3")
+    lake = services.Bucket("acme-datalake-use1", "us-east-1", data, DATA_INGEST)
+    build.add(
+        services.s3_storage(tl, lake, "STANDARD", 225_000 + 600 * days),
+        services.s3_requests(tl, lake, "Tier1", rng.integers(1_500_000, 2_200_000, tl.days)),
+        services.s3_requests(tl, lake, "Tier2", rng.integers(22_000_000, 34_000_000, tl.days)),
+    )
+    crawl = services.Bucket(
+        "acme-raw-crawl-2025",
+        "us-east-1",
+        data,
+        Owner("data", "crawl", "prod", None, "owner-team", "etl-bot"),
+    )
+    crawl_gb = np.full(tl.days, 184_320, dtype=np.int64)
+    standard = services.s3_storage(tl, crawl, "STANDARD", crawl_gb)
+    archived = services.s3_storage(tl, crawl, "GLACIER_IR", crawl_gb)
+    build.add(archived if clean else standard)
+    if not clean:
+        cost = period_costs(tl, [standard])
+        build.planted.append(
+            Planted(
+                kind="s3_cold_data_in_standard",
+                provider="aws",
+                resources=(crawl.name,),
+                cost_units=cost,
+                savings_units=cost - period_costs(tl, [archived]),
+            )
+        )
+    checkpoints = services.Bucket("acme-checkpoints-usw2", "us-west-2", research, RESEARCH_ATLAS)
+    build.add(
+        services.s3_storage(tl, checkpoints, "STANDARD_IA", 61_440 + 200 * days),
+        services.s3_requests(tl, checkpoints, "Tier1", rng.integers(300_000, 500_000, tl.days)),
+        services.s3_requests(tl, checkpoints, "Tier2", rng.integers(60_000, 140_000, tl.days)),
+    )
+    archive = services.Bucket(
+        "acme-archive", "us-east-1", data, Owner(None, None, None, None, "untagged", "etl-bot")
+    )
+    build.add(
+        services.s3_storage(tl, archive, "GLACIER", np.full(tl.days, 409_600, dtype=np.int64))
+    )
+    if not clean:
+        hours = np.flatnonzero(atlas_running > 0).astype(np.int64)
+        mb = atlas_running[hours] * rng.integers(110_000, 160_000, hours.size)
+        transfer = services.inter_region_transfer(lake, "us-west-2", hours, mb)
+        build.add(transfer)
+        cost = period_costs(tl, [transfer])
+        build.planted.append(
+            Planted(
+                kind="cross_region_transfer",
+                provider="aws",
+                resources=(lake.name,),
+                cost_units=cost,
+                savings_units=cost,
+            )
+        )
+
+
+def logs(build: AwsBuild, tl: Timeline, ids: IdFactory, clean: bool) -> None:
+    prod, research = AWS_ACCOUNTS["prod"], AWS_ACCOUNTS["research"]
+    days = np.arange(tl.days, dtype=np.int64)
+    rng = ids.rng("aws/logs")
+    for name, account, owner, gb_per_day, retention_days in (
+        ("/aws/sagemaker/Endpoints/lumen-embed-prod", prod, PLATFORM_LUMEN, 40, 30),
+        ("/aws/sagemaker/TrainingJobs", research, APPLIED_ORCA, 25, 14),
+    ):
+        group = services.LogGroup(name, account, owner)
+        build.add(
+            services.log_ingestion(
+                tl, group, rng.integers(gb_per_day * 900, gb_per_day * 1100, tl.days)
+            ),
+            services.log_storage(
+                tl, group, np.full(tl.days, gb_per_day * retention_days, dtype=np.int64)
+            ),
+        )
+    debug = services.LogGroup("/acme/atlas/train-debug", research, RESEARCH_ATLAS)
+    build.add(services.log_ingestion(tl, debug, rng.integers(300_000, 340_000, tl.days)))
+    kept = services.log_storage(tl, debug, np.full(tl.days, 320 * 30, dtype=np.int64))
+    growing = services.log_storage(tl, debug, 26_000 + 320 * days)
+    build.add(kept if clean else growing)
+    if not clean:
+        cost = period_costs(tl, [growing])
+        build.planted.append(
+            Planted(
+                kind="log_retention_never_expires",
+                provider="aws",
+                resources=(debug.arn,),
+                cost_units=cost,
+                savings_units=cost - period_costs(tl, [kept]),
+            )
+        )
+
+
+def bedrock(build: AwsBuild, tl: Timeline, ids: IdFactory) -> None:
+    rng = ids.rng("aws/bedrock")
+    tokens = np.round(
+        patterns.diurnal(tl, 1_500_000, 9_000_000) * rng.uniform(0.85, 1.15, tl.hours)
+    ).astype(np.int64)
+    prod = AWS_ACCOUNTS["prod"]
+    build.add(
+        services.bedrock_tokens(prod, PLATFORM_LUMEN, "NovaPro", "input", tl.all_hours, tokens),
+        services.bedrock_tokens(
+            prod, PLATFORM_LUMEN, "NovaPro", "output", tl.all_hours, tokens * 22 // 100
+        ),
+    )

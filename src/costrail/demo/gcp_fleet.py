@@ -1,0 +1,247 @@
+"""Acme AI on GCP Compute Engine: L4 serving under a committed-use discount, A100 training, an
+idle A100 notebook and a T4 labelling box earning sustained-use discounts.
+
+Compute Engine bills a VM as separate core, RAM and GPU SKUs; the core/RAM rates below split
+the shipped catalog's machine price, GPU rates come from the catalog's per-accelerator prices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from costrail.demo import gcp_fleet_services, patterns
+from costrail.demo.company import (
+    GCP_PROJECTS,
+    PLATFORM_LUMEN,
+    RESEARCH_ATLAS,
+    Owner,
+)
+from costrail.demo.gcp_export import Credit, GcpBatch, metered_rows
+from costrail.demo.gcp_rows import GcpBuild, row_fields
+from costrail.demo.ids import IdFactory
+from costrail.demo.money import E6
+from costrail.demo.planting import Planted, period_costs
+from costrail.demo.timeline import BoolArray, Timeline
+from costrail.pricing.gpu_instances import gcp_accelerator_prices
+
+#: Machine families: (core USD/vCPU-hour, RAM USD/GiB-hour, SKU family word).
+CORE_RAM_PRICES = {
+    "a2": (Decimal("0.031611"), Decimal("0.004237"), "A2"),
+    "g2": (Decimal("0.024874"), Decimal("0.002956"), "G2"),
+    "n1": (Decimal("0.031611"), Decimal("0.004237"), "N1 Predefined"),
+}
+GPU_SKU_NAMES = {"A100": "Nvidia Tesla A100", "L4": "Nvidia L4", "T4": "Nvidia Tesla T4"}
+#: 1-year resource-based CUD price of an L4 GPU as a fraction of On-Demand.
+CUD_FRACTION = Decimal("0.63")
+
+
+@dataclass(frozen=True)
+class Vm:
+    name: str
+    machine_type: str
+    vcpus: int
+    memory_gib: int
+    gpu_model: str
+    gpu_count: int
+    project: str
+    zone: str
+    owner: Owner
+
+    @property
+    def region(self) -> str:
+        return self.zone.rsplit("-", 1)[0]
+
+    @property
+    def family(self) -> str:
+        return self.machine_type.split("-", 1)[0]
+
+
+def vm_global_name(ids: IdFactory, vm: Vm) -> str:
+    project_id, _ = GCP_PROJECTS[vm.project]
+    number = ids.digits("gce/" + vm.name, 19)
+    return f"//compute.googleapis.com/projects/{project_id}/zones/{vm.zone}/instances/{number}"
+
+
+def vm_rows(ids: IdFactory, vm: Vm, mask: BoolArray) -> list[GcpBatch]:
+    """Core, RAM and GPU rows of one VM for every hour in `mask` (per-second SKUs, hourly rows)."""
+    hours = np.flatnonzero(mask).astype(np.int64)
+    ones = np.ones(hours.size, dtype=np.int64)
+    core_price, ram_price, family_word = CORE_RAM_PRICES[vm.family]
+    gpu_price = gcp_accelerator_prices()[(vm.gpu_model, vm.region)].quantize(Decimal("0.000001"))
+    system = {
+        "compute.googleapis.com/machine_spec": vm.machine_type,
+        "compute.googleapis.com/cores": str(vm.vcpus),
+        "compute.googleapis.com/memory": str(vm.memory_gib * 1024),
+        "compute.googleapis.com/is_unused_reservation": "false",
+    }
+    resource = (vm.name, vm_global_name(ids, vm))
+
+    def fields(description: str) -> dict[str, Any]:
+        return row_fields(
+            "compute", description, vm.project, vm.owner, system, vm.region, vm.zone, resource
+        )
+
+    seconds = 3600.0 * ones
+    return [
+        metered_rows(
+            fields(f"{family_word} Instance Core running in Americas"),
+            "seconds",
+            "hour",
+            core_price,
+            hours,
+            seconds * vm.vcpus,
+            ones * vm.vcpus,
+        ),
+        metered_rows(
+            fields(f"{family_word} Instance Ram running in Americas"),
+            "byte-seconds",
+            "gibibyte hour",
+            ram_price,
+            hours,
+            seconds * vm.memory_gib * 2**30,
+            ones * vm.memory_gib,
+        ),
+        metered_rows(
+            fields(f"{GPU_SKU_NAMES[vm.gpu_model]} GPU running in Americas"),
+            "seconds",
+            "hour",
+            gpu_price,
+            hours,
+            seconds * vm.gpu_count,
+            ones * vm.gpu_count,
+        ),
+    ]
+
+
+def build_gcp(timeline: Timeline, ids: IdFactory, clean: bool) -> GcpBuild:
+    """Every export row of the GCP company and, unless `clean`, its planted waste."""
+    build = GcpBuild()
+    _l4_serving(build, timeline, ids)
+    _a100_training(build, timeline, ids)
+    _a100_notebook(build, timeline, ids, clean)
+    _t4_labelling(build, timeline, ids)
+    gcp_fleet_services.vertex(build, timeline, ids)
+    gcp_fleet_services.storage(build, timeline, ids)
+    return build
+
+
+def _l4_serving(build: GcpBuild, tl: Timeline, ids: IdFactory) -> None:
+    """Two g2-standard-8 (1 × L4) serve 24×7; a 1-year CUD covers both GPUs."""
+    commitment_id = "projects/acme-lumen-serving/regions/us-central1/commitments/l4-serving-1y"
+    credit = Credit(
+        "Committed use discount: GPU",
+        "Committed use discount: Nvidia L4 GPU",
+        commitment_id,
+        "COMMITTED_USAGE_DISCOUNT",
+    )
+    for i in range(2):
+        vm = Vm(
+            f"lumen-l4-{i}",
+            "g2-standard-8",
+            8,
+            32,
+            "L4",
+            1,
+            "serving",
+            "us-central1-b",
+            PLATFORM_LUMEN,
+        )
+        core, ram, gpu = vm_rows(ids, vm, patterns.always_on(tl))
+        gpu.credit, gpu.credit_e6 = credit, -gpu.cost_e6
+        build.add(core, ram, gpu)
+    price = (gcp_accelerator_prices()[("L4", "us-central1")] * CUD_FRACTION).quantize(
+        Decimal("0.000001")
+    )
+    hours = tl.all_hours
+    fields = row_fields(
+        "compute",
+        "Commitment v1: Nvidia L4 GPU in Americas for 1 Year",
+        "serving",
+        None,
+        {},
+        "us-central1",
+        None,
+        None,
+    )
+    build.add(
+        metered_rows(
+            fields,
+            "seconds",
+            "hour",
+            price,
+            hours,
+            np.full(hours.size, 7200.0),
+            np.full(hours.size, 2, dtype=np.int64),
+        )
+    )
+
+
+def _a100_training(build: GcpBuild, tl: Timeline, ids: IdFactory) -> None:
+    vm = Vm(
+        "atlas-a100-0",
+        "a2-highgpu-8g",
+        96,
+        680,
+        "A100",
+        8,
+        "research",
+        "us-central1-a",
+        RESEARCH_ATLAS,
+    )
+    build.add(
+        *vm_rows(ids, vm, patterns.training_runs(ids.rng("gcp/atlas-a100-0"), tl, 0.4, 24, 120))
+    )
+
+
+def _a100_notebook(build: GcpBuild, tl: Timeline, ids: IdFactory, clean: bool) -> None:
+    """An a2-highgpu-1g notebook VM that nobody stops at night (planted unless `clean`)."""
+    owner = Owner("applied", "orca", "dev", None, "Team", "alice")
+    vm = Vm(
+        "alice-a100-notebook",
+        "a2-highgpu-1g",
+        12,
+        85,
+        "A100",
+        1,
+        "research",
+        "us-central1-c",
+        owner,
+    )
+    work = patterns.work_hours(tl)
+    build.add(*vm_rows(ids, vm, work if clean else patterns.always_on(tl)))
+    if not clean:
+        idle = vm_rows(ids, vm, ~work)
+        cost = period_costs(tl, idle)
+        build.planted.append(
+            Planted(
+                kind="idle_gpu_instance",
+                provider="gcp",
+                resources=(vm_global_name(ids, vm),),
+                cost_units=cost,
+                savings_units=cost,
+                scale=E6,
+            )
+        )
+
+
+def _t4_labelling(build: GcpBuild, tl: Timeline, ids: IdFactory) -> None:
+    """n1-standard-8 + T4 running all month: sustained-use discounts grow over the month."""
+    owner = Owner(None, None, None, None, "untagged", None)
+    vm = Vm("label-studio-t4", "n1-standard-8", 8, 30, "T4", 1, "tools", "us-central1-f", owner)
+    credit = Credit(
+        "Sustained Usage Discount", "Sustained Usage Discount", "", "SUSTAINED_USAGE_DISCOUNT"
+    )
+    for batch in vm_rows(ids, vm, patterns.always_on(tl)):
+        fraction = (
+            batch.start_hour - tl.period_start_hours[tl.period_of_hours(batch.start_hour)]
+        ) / tl.hours_in_month_of(batch.start_hour)
+        percent = np.select(
+            [fraction < 0.25, fraction < 0.5, fraction < 0.75], [0, 20, 40], 60
+        ).astype(np.int64)
+        batch.credit = credit
+        batch.credit_e6 = -((batch.cost_e6 * percent + 50) // 100)
+        build.add(batch)

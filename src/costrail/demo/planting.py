@@ -1,0 +1,66 @@
+"""Bookkeeping of planted waste: exact cost per billing period of the rows that embody it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+import numpy as np
+
+from costrail.demo.money import E10, exact_sum, units_to_decimal
+from costrail.demo.planted_texts import PLANTED_TEXTS
+from costrail.demo.timeline import IntArray, Timeline
+from costrail.demo.truth import PlantedItem
+
+
+class CostRows(Protocol):
+    """Anything with rows: their start hours and billed cost units."""
+
+    @property
+    def start_hour(self) -> IntArray: ...
+
+    @property
+    def cost_units(self) -> IntArray: ...
+
+
+def period_costs(timeline: Timeline, batches: Sequence[CostRows]) -> IntArray:
+    """Exact cost units of `batches` per billing period (an int64 array, one entry per period)."""
+    totals = [0] * len(timeline.periods)
+    for batch in batches:
+        periods = timeline.period_of_hours(batch.start_hour)
+        for index in range(len(timeline.periods)):
+            totals[index] += exact_sum(batch.cost_units[periods == index])
+    return np.array(totals, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Planted:
+    """A planted item while generating: costs are integer units of 1/`scale` USD per period."""
+
+    kind: str
+    provider: str
+    resources: tuple[str, ...]
+    cost_units: IntArray
+    savings_units: IntArray
+    scale: int = E10
+
+    def to_truth(self, timeline: Timeline) -> PlantedItem:
+        def by_period(units: IntArray) -> dict[str, Decimal]:
+            return {
+                p: units_to_decimal(int(u), self.scale)
+                for p, u in zip(timeline.periods, units, strict=True)
+            }
+
+        text = PLANTED_TEXTS[(self.provider, self.kind)]
+        return PlantedItem(
+            kind=self.kind,
+            provider=self.provider,
+            resources=self.resources,
+            description=text.description,
+            cost_by_period=by_period(self.cost_units),
+            savings_by_period=by_period(self.savings_units),
+            fix=text.fix,
+            signal=text.signal,
+        )

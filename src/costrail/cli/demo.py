@@ -76,8 +76,9 @@ def demo_command(
 
 
 def team_expression(costs: ir.Table) -> ir.Value:
-    """The team a row belongs to, reading every spelling of the team tag; 'untagged' otherwise."""
-    candidates = [costs.Tags.get(key) for key in TEAM_TAG_ALIASES]
+    """The team a row belongs to: every spelling of the team tag key, values compared
+    case-insensitively (`Research` and `research` are one team); '(untagged)' otherwise."""
+    candidates = [costs.Tags.get(key).strip().lower() for key in TEAM_TAG_ALIASES]
     return ibis.coalesce(*candidates, ibis.literal("(untagged)"))
 
 

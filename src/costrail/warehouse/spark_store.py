@@ -125,6 +125,8 @@ class SparkWarehouse(Warehouse):
                 shutil.rmtree(path, ignore_errors=True)
 
     def _frame(self, expr: ir.Table) -> Any:
+        """A Spark DataFrame for `expr` (in-memory lookup tables registered first, as Ibis does)."""
+        self.con._run_pre_execute_hooks(expr)  # type: ignore[attr-defined]
         return self.session.sql(str(self.con.compile(expr)))
 
     def _collect_garbage(self, previous: dict[str, str]) -> None:

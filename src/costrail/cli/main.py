@@ -8,6 +8,7 @@ from costrail.cli.demo import demo_command
 from costrail.cli.explore import explore_command
 from costrail.cli.export import export_app
 from costrail.cli.ingest import ingest_command
+from costrail.cli.plan import plan_command
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -17,6 +18,7 @@ app = typer.Typer(
 app.command("ingest")(ingest_command)
 app.command("explore")(explore_command)
 app.command("demo")(demo_command)
+app.command("plan")(plan_command)
 app.add_typer(export_app, name="export")
 
 

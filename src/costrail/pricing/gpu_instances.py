@@ -14,6 +14,7 @@ from functools import cache
 from importlib import resources
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 #: Memory per GPU in GiB, by costrail's GPU model name.
@@ -193,26 +194,20 @@ def aws_gpu_instance_types() -> tuple[GpuInstance, ...]:
 
 
 def aws_gpu_case(instance_type: ir.StringValue) -> tuple[ir.StringValue, ir.IntegerValue]:
-    """(x_GpuModel, x_GpuCount) for an AWS instance-type column; SageMaker's `ml.` is ignored.
+    """(x_GpuModel, x_GpuCount) for an AWS instance-type column; SageMaker's `ml.` is accepted.
 
-    One IN list per model and per count (engines turn long IN lists into hash lookups), so a
-    billing row costs two lookups, not a walk over every known type; unknown types give nulls.
+    Lookups in two literal maps: the instance type is evaluated once per row (a CASE would
+    repeat it in every branch); unknown types give nulls.
     """
-    bare = ibis.ifelse(instance_type.startswith("ml."), instance_type.substr(3), instance_type)
-    by_model: dict[str, list[str]] = {}
-    by_count: dict[int, list[str]] = {}
+    models: dict[str, str] = {}
+    counts: dict[str, int] = {}
     for instance in aws_gpu_instance_types():
-        by_model.setdefault(instance.gpu_model, []).append(instance.instance_type)
-        by_count.setdefault(instance.gpu_count, []).append(instance.instance_type)
-    model = ibis.cases(
-        *((bare.isin(names), ibis.literal(name)) for name, names in by_model.items()),
-        else_=ibis.null("string"),
-    )
-    count = ibis.cases(
-        *((bare.isin(names), ibis.literal(n, type="int32")) for n, names in by_count.items()),
-        else_=ibis.null("int32"),
-    )
-    return model, count  # type: ignore[return-value]
+        for name in (instance.instance_type, "ml." + instance.instance_type):
+            models[name] = instance.gpu_model
+            counts[name] = instance.gpu_count
+    model_map = ibis.literal(models, type=dt.Map(dt.string, dt.string))
+    count_map = ibis.literal(counts, type=dt.Map(dt.string, dt.int32))
+    return model_map.get(instance_type), count_map.get(instance_type)  # type: ignore[return-value]
 
 
 @cache

@@ -37,12 +37,55 @@ def blank_to_null(value: ir.StringValue) -> ir.StringValue:
 def parse_money(value: ir.Value, dtype: dt.DataType = MONEY) -> ir.Value:
     """String or number → exact decimal; unparsable text becomes null (see `first_unparsable`)."""
     if value.type().is_string():
-        return blank_to_null(value).try_cast(dtype)  # type: ignore[arg-type]
+        return _text_to_decimal(blank_to_null(value), dtype)  # type: ignore[arg-type]
     if value.type().is_floating():
         # Floats from Parquet exports (CUR 2.0 stores costs as DOUBLE): go through the shortest
         # repr so 0.1 becomes 0.1, not 0.1000000000000000055.
-        return value.cast("string").try_cast(dtype)
+        return _float_text_to_decimal(value.cast("string"), dtype)  # type: ignore[arg-type]
     return value.cast(dtype)
+
+
+#: Widest decimal an engine parses text into with 64-bit arithmetic.
+_NARROW_DIGITS = 18
+
+
+def _is_wide(dtype: dt.DataType) -> bool:
+    return (
+        isinstance(dtype, dt.Decimal)
+        and dtype.precision is not None
+        and dtype.scale is not None
+        and dtype.precision > _NARROW_DIGITS
+        and dtype.scale < _NARROW_DIGITS
+    )
+
+
+def _text_to_decimal(text: ir.StringValue, dtype: dt.DataType) -> ir.Value:
+    """Text → decimal, the same value as `text.try_cast(dtype)`, faster on DuckDB.
+
+    DuckDB 1.5 parses text into a decimal of more than 18 digits some 50x slower than into one
+    of at most 18 (≈5 µs a value), which would dominate a CUR load. Values that fit 18 digits
+    at the same scale (|x| < 10^6 for MONEY) take the narrow parse; only the rest take the wide
+    one. Both parses round alike, so the result does not depend on the path.
+    """
+    if not _is_wide(dtype):
+        return text.try_cast(dtype)
+    narrow = text.try_cast(dt.Decimal(_NARROW_DIGITS, dtype.scale)).cast(dtype)  # type: ignore[attr-defined]
+    return ibis.coalesce(narrow, text.try_cast(dtype))
+
+
+def _float_text_to_decimal(text: ir.StringValue, dtype: dt.DataType) -> ir.Value:
+    """A double's shortest text → decimal, exactly, mostly through 18-digit parses.
+
+    The shortest text of a double has at most 17 significant digits, so a value below 10^k
+    has at most 17 - k decimals and an 18-digit decimal with that scale holds it exactly. Each
+    tier takes the values the previous one was too small for; only huge ones take the wide parse.
+    """
+    if not _is_wide(dtype):
+        return text.try_cast(dtype)
+    scale: int = dtype.scale  # type: ignore[attr-defined]
+    scales = [scale, *(tier for tier in (14, 12, 10, 8) if tier < scale)]
+    tiers = [text.try_cast(dt.Decimal(_NARROW_DIGITS, tier)).cast(dtype) for tier in scales]
+    return ibis.coalesce(*tiers, text.try_cast(dtype))
 
 
 def parse_timestamp(value: ir.Value) -> ir.Value:

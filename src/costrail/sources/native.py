@@ -125,7 +125,8 @@ def _duckdb_parquet(con: ibis.BaseBackend, files: list[SourceFile], name: str) -
     sql = (
         f'CREATE TEMP VIEW "{name}" AS SELECT * EXCLUDE (filename, file_row_number), '
         f'filename AS "{FILE_COLUMN}", file_row_number + 1 AS "{ROW_COLUMN}" '
-        f"FROM read_parquet([{path_list}], filename=true, file_row_number=true, union_by_name=true)"
+        f"FROM read_parquet([{path_list}], filename=true, file_row_number=true, "
+        "union_by_name=true, hive_partitioning=false)"
     )
     con.raw_sql(sql)  # type: ignore[attr-defined]
     return con.table(name)
@@ -133,6 +134,7 @@ def _duckdb_parquet(con: ibis.BaseBackend, files: list[SourceFile], name: str) -
 
 def _read_arrow(files: list[SourceFile], kind: FileKind, options: dict[str, object]) -> pa.Table:
     tables = []
+    spellings: dict[str, str] = {}
     for source in files:
         if kind == "csv":
             table = _read_csv(source.path)
@@ -140,12 +142,23 @@ def _read_arrow(files: list[SourceFile], kind: FileKind, options: dict[str, obje
             table = _read_jsonl(source.path, options.get("json_schema"))  # type: ignore[arg-type]
         else:
             table = _read_parquet(source.path)
+        table = _unify_case(table, spellings)
         rows = pa.array(range(1, table.num_rows + 1), type=pa.int64())
         files = pa.array([str(source.path)] * table.num_rows, type=pa.string())
         table = table.append_column(FILE_COLUMN, files)
         table = table.append_column(ROW_COLUMN, rows)
         tables.append(table)
     return pa.concat_tables(tables, promote_options="permissive")
+
+
+def _unify_case(table: pa.Table, spellings: dict[str, str]) -> pa.Table:
+    """Spell each column as the load's first file does when names differ only in case.
+
+    DuckDB and Spark match names without regard to case, so `BillingAccountId` (Azure EA) and
+    `billingAccountId` (Azure MCA) in one load would otherwise collide.
+    """
+    names = [spellings.setdefault(name.lower(), name) for name in table.column_names]
+    return table if names == table.column_names else table.rename_columns(names)
 
 
 def _read_parquet(path: Path) -> pa.Table:

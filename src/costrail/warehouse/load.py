@@ -93,7 +93,9 @@ def _stage_group(
     mapped = reader.to_focus(native_table, context).mutate(
         x_IngestId=ibis.literal(report.ingest_id), x_SourceFormat=ibis.literal(reader.name)
     )
-    staged = warehouse.stage(conform_costs(mapped))
+    staged = warehouse.stage(
+        conform_costs(mapped), report.ingest_id, [str(source.path) for source in files]
+    )
     _require_keys(staged)
     return staged, partition_totals(reader.source_totals(native_table), staged)
 

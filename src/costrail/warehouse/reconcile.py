@@ -53,12 +53,15 @@ class PartitionTotal:
 def partition_totals(source_totals: ir.Table, staged: ir.Table) -> list[PartitionTotal]:
     """Join source totals (from the native rows) with loaded totals (from the staged FOCUS rows)."""
     keys = ["x_Provider", "BillingAccountId", "BillingPeriodStart"]
-    # Several FOCUS rows may come from one source row (GCP credits), so count distinct origins.
-    source_row_id = staged.x_SourceFile + ":" + staged.x_SourceRow.cast("string")
-    loaded = staged.group_by(keys).aggregate(
-        loaded_rows=source_row_id.nunique(),
-        loaded_total=staged.BilledCost.sum().cast(MONEY),
-        currency=staged.BillingCurrency.max(),
+    # Several FOCUS rows may come from one source row (GCP credits): count distinct origins by
+    # grouping on (key, file, row) first, which avoids building a string per row.
+    per_source_row = staged.group_by([*keys, "x_SourceFile", "x_SourceRow"]).aggregate(
+        billed=staged.BilledCost.sum(), currency=staged.BillingCurrency.max()
+    )
+    loaded = per_source_row.group_by(keys).aggregate(
+        loaded_rows=per_source_row.count(),
+        loaded_total=per_source_row.billed.sum().cast(MONEY),
+        currency=per_source_row.currency.max(),
     )
     source = source_totals.group_by(keys).aggregate(
         source_rows=source_totals.source_rows.sum(),

@@ -86,7 +86,7 @@ class SparkWarehouse(Warehouse):
     def ingests(self) -> ir.Table:
         return _typed(self.con.table("ingests"), INGESTS_SCHEMA)
 
-    def stage(self, expr: ir.Table) -> ir.Table:
+    def stage(self, expr: ir.Table, ingest_id: str, source_files: list[str]) -> ir.Table:
         """Write the staged rows as Parquet (so later steps don't recompute the mapping)."""
         name = f"_stage_{uuid.uuid4().hex[:12]}"
         path = self.directory / "_staging" / name

@@ -36,8 +36,11 @@ class Warehouse(ABC):
         """The `ingests` log."""
 
     @abstractmethod
-    def stage(self, expr: ir.Table) -> ir.Table:
-        """Materialise a conformed costs expression somewhere temporary (nothing visible yet)."""
+    def stage(self, expr: ir.Table, ingest_id: str, source_files: list[str]) -> ir.Table:
+        """Materialise a conformed costs expression; nothing is visible to others until commit.
+
+        Returns a table of exactly the staged rows (those of `source_files` in `ingest_id`).
+        """
 
     @abstractmethod
     def commit(self, staged: list[ir.Table], ingest_rows: pa.Table) -> None:

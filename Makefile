@@ -21,7 +21,7 @@ demo: $(STAMP)
 
 ## Full test suite, Spark parity included.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=10
 
 ## Everything but the Spark suite (quick local loop).
 test-fast: $(STAMP)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from costrail.gpu.estimate import DEFAULT_MFU, estimate_training
-from costrail.gpu.model_config import PRESETS, ModelConfig, parameter_counts
+from costrail.gpu.model_config import PRESETS, ModelConfig, gpt2_shape, parameter_counts
 from costrail.gpu.setup import TrainingSetup
 from costrail.gpu.specs import GpuSpec, gpu_specs
 
@@ -39,22 +39,7 @@ WARMUP_STEPS = 2
 MEASURED_STEPS = 3
 
 #: GPT-3 XL's shape (Brown et al. 2020, Table 2.1: 24 layers, d_model 2048, 16 heads), GPT-2 vocab.
-GPT_1_3B = ModelConfig(
-    name="gpt-1.3b",
-    layers=24,
-    hidden=2048,
-    heads=16,
-    kv_heads=16,
-    vocab=50257,
-    intermediate=8192,
-    gated_mlp=False,
-    tied_embeddings=True,
-    learned_positions=2048,
-    rms_norm=False,
-    qkv_bias=True,
-    out_bias=True,
-    mlp_bias=True,
-)
+GPT_1_3B = gpt2_shape("gpt-1.3b", 24, 2048, 16, positions=2048)
 
 
 @dataclass(frozen=True)

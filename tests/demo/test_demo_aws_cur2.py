@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,12 +32,36 @@ def _table_dictionary() -> dict[str, str]:
         return {row["column"]: row["type"].replace(" ", "") for row in csv.DictReader(handle)}
 
 
-def _rows(root: Path, sql: str) -> list[dict[str, object]]:
+Row = dict[str, object]
+CurQuery = Callable[[str], list[Row]]
+
+
+@pytest.fixture
+def cur(demo: tuple[Path, Truth]) -> CurQuery:
+    """Run SQL over the demo's CUR files, named `CUR` in the query; rows as dicts."""
+    root, _ = demo
     files = ", ".join(f"'{p}'" for p in readback.cur2_files(root))
-    query = sql.replace("CUR", f"read_parquet([{files}], hive_partitioning=false)")
-    result = duckdb.connect().sql(query).arrow()
-    table = result.read_all() if isinstance(result, pa.RecordBatchReader) else result
-    return table.to_pylist()  # type: ignore[no-any-return]
+
+    def query(sql: str) -> list[Row]:
+        sql = sql.replace("CUR", f"read_parquet([{files}], hive_partitioning=false)")
+        result = duckdb.connect().sql(sql).arrow()
+        table = result.read_all() if isinstance(result, pa.RecordBatchReader) else result
+        return table.to_pylist()  # type: ignore[no-any-return]
+
+    return query
+
+
+def _exact(value: object) -> Decimal:
+    """A CUR double as the decimal it was written from."""
+    return Decimal(repr(value))
+
+
+def _by_period(rows: list[Row], amount: Callable[[Row], Decimal]) -> dict[str, Decimal]:
+    """The sum of `amount(row)` per billing period (`row["period"]`), every period present."""
+    totals = {period: Decimal(0) for period in PERIODS}
+    for row in rows:
+        totals[str(row["period"])] += amount(row)
+    return totals
 
 
 def test_exports_are_laid_out_as_data_exports_delivers_them(demo: tuple[Path, Truth]) -> None:
@@ -90,10 +114,8 @@ def test_resource_tags_and_product_are_parquet_maps(demo: tuple[Path, Truth]) ->
     assert any(("product_name", "Amazon Elastic Compute Cloud") in row for row in products)
 
 
-def test_team_tags_come_in_the_spellings_a_real_company_has(demo: tuple[Path, Truth]) -> None:
-    root, _ = demo
-    rows = _rows(
-        root,
+def test_team_tags_come_in_the_spellings_a_real_company_has(cur: CurQuery) -> None:
+    rows = cur(
         "SELECT DISTINCT map_keys(resource_tags) AS keys FROM CUR "
         "WHERE line_item_line_item_type = 'Usage'",
     )
@@ -103,10 +125,8 @@ def test_team_tags_come_in_the_spellings_a_real_company_has(demo: tuple[Path, Tr
     assert any(not keys & {"user_team", "user_Team", "user_owner_team"} for keys in key_sets)
 
 
-def test_spot_rows_use_spot_usage_type_and_pricing_term(demo: tuple[Path, Truth]) -> None:
-    root, _ = demo
-    rows = _rows(
-        root,
+def test_spot_rows_use_spot_usage_type_and_pricing_term(cur: CurQuery) -> None:
+    rows = cur(
         "SELECT DISTINCT line_item_usage_type, pricing_term, line_item_line_item_description AS d "
         "FROM CUR WHERE line_item_usage_type LIKE '%SpotUsage:%'",
     )
@@ -118,10 +138,8 @@ def test_spot_rows_use_spot_usage_type_and_pricing_term(demo: tuple[Path, Truth]
     )
 
 
-def test_savings_plan_lines_net_to_the_recurring_fee(demo: tuple[Path, Truth]) -> None:
-    root, _ = demo
-    rows = _rows(
-        root,
+def test_savings_plan_lines_net_to_the_recurring_fee(cur: CurQuery) -> None:
+    rows = cur(
         "SELECT line_item_line_item_type AS t, count(*) AS n FROM CUR "
         "WHERE savings_plan_savings_plan_a_r_n IS NOT NULL GROUP BY 1",
     )
@@ -131,55 +149,48 @@ def test_savings_plan_lines_net_to_the_recurring_fee(demo: tuple[Path, Truth]) -
 
 
 def test_unused_savings_plan_commitment_in_truth_is_commitment_minus_used(
-    demo: tuple[Path, Truth],
+    demo: tuple[Path, Truth], cur: CurQuery
 ) -> None:
-    root, truth = demo
+    _, truth = demo
     (item,) = [p for p in truth.planted if p.kind == "unused_savings_plan_commitment"]
-    rows = _rows(
-        root,
+    rows = cur(
         "SELECT strftime(line_item_usage_start_date, '%Y-%m') AS period, "
         "savings_plan_total_commitment_to_date AS total, savings_plan_used_commitment AS used "
         "FROM CUR WHERE line_item_line_item_type = 'SavingsPlanRecurringFee'",
     )
-    unused: dict[str, Decimal] = defaultdict(Decimal)
-    for row in rows:
-        unused[str(row["period"])] += Decimal(repr(row["total"])) - Decimal(repr(row["used"]))
-    assert dict(unused) == item.cost_by_period
+    unused = _by_period(rows, lambda row: _exact(row["total"]) - _exact(row["used"]))
+    assert unused == item.cost_by_period
 
 
 @pytest.mark.parametrize("kind", ["unused_endpoint", "spend_spike", "cross_region_transfer"])
 def test_planted_cost_is_the_net_cost_of_its_resources_rows(
-    demo: tuple[Path, Truth], kind: str
+    demo: tuple[Path, Truth], cur: CurQuery, kind: str
 ) -> None:
-    root, truth = demo
+    _, truth = demo
     (item,) = [p for p in truth.planted if p.kind == kind and p.provider == "aws"]
     ids = ", ".join(f"'{r}'" for r in item.resources)
     extra = (
         "AND line_item_usage_type LIKE '%-AWS-Out-Bytes'" if kind == "cross_region_transfer" else ""
     )
-    rows = _rows(
-        root,
+    rows = cur(
         "SELECT strftime(line_item_usage_start_date, '%Y-%m') AS period, "
         "line_item_net_unblended_cost AS cost FROM CUR "
         f"WHERE line_item_resource_id IN ({ids}) AND line_item_line_item_type = 'Usage' {extra}",
     )
-    by_period: dict[str, Decimal] = {p: Decimal(0) for p in PERIODS}
-    for row in rows:
-        by_period[str(row["period"])] += Decimal(repr(row["cost"]))
-    assert by_period == item.cost_by_period
+    assert _by_period(rows, lambda row: _exact(row["cost"])) == item.cost_by_period
 
 
-def test_every_planted_aws_resource_appears_in_the_cur(demo: tuple[Path, Truth]) -> None:
-    root, truth = demo
+def test_every_planted_aws_resource_appears_in_the_cur(
+    demo: tuple[Path, Truth], cur: CurQuery
+) -> None:
+    _, truth = demo
     resources = {r for p in truth.planted if p.provider == "aws" for r in p.resources}
-    found = {row["r"] for row in _rows(root, "SELECT DISTINCT line_item_resource_id AS r FROM CUR")}
+    found = {row["r"] for row in cur("SELECT DISTINCT line_item_resource_id AS r FROM CUR")}
     assert resources <= found
 
 
-def test_last_credits_and_monthly_tax_lines_are_present(demo: tuple[Path, Truth]) -> None:
-    root, _ = demo
-    rows = _rows(
-        root,
+def test_last_credits_and_monthly_tax_lines_are_present(cur: CurQuery) -> None:
+    rows = cur(
         "SELECT line_item_line_item_type AS t, "
         "strftime(bill_billing_period_start_date, '%Y-%m') AS p, "
         "sum(line_item_net_unblended_cost) AS total FROM CUR "

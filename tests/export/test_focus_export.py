@@ -124,15 +124,20 @@ def test_csv_tags_are_a_json_object(sample_warehouse: Warehouse, tmp_path: Path)
     )
 
 
+def _round_trip(warehouse: Warehouse, tmp_path: Path, suffix: str) -> Warehouse:
+    """Export `warehouse` to `focus<suffix>` and ingest that file into a new warehouse."""
+    out = tmp_path / f"focus{suffix}"
+    export_focus(warehouse, out)
+    again = connect(str(tmp_path / "again.duckdb"))
+    ingest(again, [out])
+    return again
+
+
 @pytest.mark.parametrize("suffix", [".parquet", ".csv"])
 def test_reingesting_the_export_gives_the_same_rows_and_totals(
     sample_warehouse: Warehouse, tmp_path: Path, suffix: str
 ) -> None:
-    out = tmp_path / f"focus{suffix}"
-    export_focus(sample_warehouse, out)
-    again = connect(str(tmp_path / "again.duckdb"))
-
-    ingest(again, [out])
+    again = _round_trip(sample_warehouse, tmp_path, suffix)
 
     before, after = sample_warehouse.costs(), again.costs()
     assert after.count().execute() == before.count().execute()
@@ -144,11 +149,7 @@ def test_reingesting_the_export_gives_the_same_rows_and_totals(
 def test_reingesting_the_export_keeps_the_tags(
     sample_warehouse: Warehouse, tmp_path: Path, suffix: str
 ) -> None:
-    out = tmp_path / f"focus{suffix}"
-    export_focus(sample_warehouse, out)
-    again = connect(str(tmp_path / "again.duckdb"))
-
-    ingest(again, [out])
+    again = _round_trip(sample_warehouse, tmp_path, suffix)
 
     def prod_rows(warehouse: Warehouse) -> int:
         costs = warehouse.costs()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
+import pytest
+
 from costrail.gpu.model_config import PRESETS
-from costrail.gpu.planner import PlanRequest, make_plan
+from costrail.gpu.planner import Plan, PlanOption, PlanRequest, make_plan
 from costrail.gpu.strategies import Job
 from costrail.pricing.gpu_offers import GpuOffer
+from costrail.spot import daly_interval_s
 
 
 def _offer(
@@ -78,6 +82,76 @@ def test_spot_wins_when_it_is_cheaper_even_after_its_overhead() -> None:
     assert plan.winner is not None and plan.winner.pricing == "spot"
     assert plan.winner.hours > plan.ranking[1].hours
     assert "Young–Daly" in plan.explanation
+
+
+def _spot(plan: Plan) -> PlanOption:
+    return next(option for option in plan.ranking if option.pricing == "spot")
+
+
+def test_spot_hours_follow_the_worked_example_from_the_docs() -> None:
+    # docs/plan.md, "Worked example 5": C = 6 min, λ = 0.05/h, R = 15 min → τ = 6962 s and
+    # 100 h of compute take 112.1 h.
+    offers = [_offer("aws", "p5", "H100", 8, "98", spot="30")]
+    request = PlanRequest(
+        job=_job(), spot_interruptions_per_hour=0.05, checkpoint_minutes=6, restart_minutes=15
+    )
+
+    spot = _spot(make_plan(request, offers))
+
+    assert spot.checkpoint_interval_hours == pytest.approx(6962.0 / 3600.0)
+    assert spot.hours / spot.compute_hours == pytest.approx(1.121, abs=5e-4)
+    assert spot.spot_overhead_pct == pytest.approx(12.1, abs=0.05)
+
+
+def test_a_spot_cluster_is_interrupted_when_any_machine_is() -> None:
+    offers = [_offer("aws", "p5.48xlarge", "H100", 8, "98", spot="30")]
+    job = _job(model=PRESETS["llama-2-7b"], seq_len=4096, tokens=20e9)
+    one = _spot(make_plan(PlanRequest(job=job, checkpoint_minutes=6), offers))
+    rushed = PlanRequest(job=job, checkpoint_minutes=6, deadline_hours=one.hours / 3)
+
+    cluster = _spot(make_plan(rushed, offers))
+
+    assert one.nodes == 1 and cluster.nodes >= 4
+    expected_interval_s = daly_interval_s(360.0, 0.05 * cluster.nodes)
+    assert cluster.checkpoint_interval_hours == pytest.approx(expected_interval_s / 3600.0)
+    assert cluster.spot_overhead_pct is not None and one.spot_overhead_pct is not None
+    assert cluster.spot_overhead_pct > one.spot_overhead_pct
+
+
+def test_no_interruptions_means_no_spot_overhead() -> None:
+    offers = [_offer("aws", "p5", "H100", 8, "98", spot="30")]
+
+    spot = _spot(make_plan(PlanRequest(job=_job(), spot_interruptions_per_hour=0.0), offers))
+
+    assert spot.hours == spot.compute_hours
+    assert spot.spot_overhead_pct == 0.0
+    assert spot.checkpoint_interval_hours is None
+
+
+def test_serving_on_spot_pays_only_for_restarts() -> None:
+    # No training state to checkpoint: each interruption (M = 20 h) costs R = 10 min, e^(R/M) − 1.
+    offers = [_offer("aws", "p5", "H100", 1, "5", spot="2")]
+    job = _job(model=PRESETS["llama-2-7b"], mode="inference", seq_len=4096)
+
+    plan = make_plan(PlanRequest(job=job), offers)
+    spot = _spot(plan)
+
+    assert spot.checkpoint_interval_hours == 0.0
+    assert spot.spot_overhead_pct == pytest.approx(100 * math.expm1(600 / 72_000))
+    assert "restarts only" in plan.explanation
+
+
+def test_spot_is_not_offered_when_interruptions_outpace_restarts() -> None:
+    # One interruption every 30 min against 12 min checkpoints and 30 min restarts: under 20 % of
+    # the wall time would be useful work.
+    offers = [_offer("aws", "p5", "H100", 8, "98", spot="30")]
+    request = PlanRequest(
+        job=_job(), spot_interruptions_per_hour=2.0, checkpoint_minutes=12, restart_minutes=30
+    )
+
+    plan = make_plan(request, offers)
+
+    assert {option.pricing for option in plan.ranking} == {"on-demand"}
 
 
 def test_a_deadline_drops_options_that_are_too_slow() -> None:

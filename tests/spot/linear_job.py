@@ -9,12 +9,11 @@ real job has is here, so a resume that forgot any of it would end with different
 It checkpoints every `--every` steps; with `--watch-sigterm` it also stops at a SIGTERM, writes
 a final checkpoint at the current step and exits 0, as a Kubernetes pod should.
 
-    python tests/spot/linear_job.py STORE_URL OUT.npy --steps 300 --every 20 [--step-delay-s 0.005]
+    python -m tests.spot.linear_job STORE_URL OUT.npy --steps 300 --every 20 [--step-delay-s 0.005]
 """
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import random
@@ -33,6 +32,7 @@ from costrail.spot import (
     restore_rng_state,
     watch,
 )
+from tests.spot.job_control import job_arguments, seed_global_generators
 
 SEED = 20260301
 SAMPLES, FEATURES, BATCH = 256, 8, 16
@@ -68,14 +68,7 @@ def decode(payload: bytes) -> tuple[np.ndarray, int, LoaderPosition, RngState]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("store")
-    parser.add_argument("out")
-    parser.add_argument("--steps", type=int, required=True)
-    parser.add_argument("--every", type=int, required=True)
-    parser.add_argument("--step-delay-s", type=float, default=0.0)
-    parser.add_argument("--watch-sigterm", action="store_true")
-    args = parser.parse_args()
+    args = job_arguments("--watch-sigterm")
 
     features, targets = dataset()
     store = CheckpointStore(args.store, keep_last=2)
@@ -87,8 +80,7 @@ def main() -> int:
 
     restored = store.restore_latest()
     if restored is None:
-        random.seed(SEED)
-        np.random.seed(SEED)
+        seed_global_generators(SEED)
         weights, step, position = np.zeros(FEATURES), 0, LoaderPosition()
     else:
         weights, step, position, rng_state = decode(restored[1])
@@ -102,9 +94,7 @@ def main() -> int:
         gradient = features[batch].T @ error / BATCH + np.random.normal(0.0, 0.01, FEATURES)
         weights = weights - BASE_LEARNING_RATE * (1.0 + 0.1 * random.random()) * gradient
         step += 1
-        position = position.next_batch()
-        if position.batch_index == BATCHES_PER_EPOCH:
-            position = position.next_epoch()
+        position = position.after_batch(BATCHES_PER_EPOCH)
         if step % args.every == 0:
             store.save(encode(weights, step, position), step=step)
         if handle is not None and handle.final.is_set():

@@ -22,10 +22,21 @@ import secrets
 import socket
 import threading
 import time
+import urllib.error
 import urllib.parse
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any, Self
+
+
+def bare_get_status(url: str) -> int:
+    """The HTTP status a GET of `url` without any header gets: how a stand-in (like the real
+    service) answers a client that forgets the required header or, on IMDSv2, the token."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as refused:
+        return refused.code
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -91,12 +102,7 @@ class MetadataStandIn:
         self._thread.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._server.shutdown()
         self._server.server_close()
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 
 import pytest
@@ -14,15 +12,13 @@ from costrail.spot import (
     MetadataUnreachableError,
     NoticeKind,
 )
-from tests.spot.metadata_standins import ImdsV2StandIn, closed_port_url
+from tests.spot.metadata_standins import ImdsV2StandIn, bare_get_status, closed_port_url
 
 
 def test_stand_in_refuses_a_get_without_a_session_token(imds: ImdsV2StandIn) -> None:
     imds.instance_action = {"action": "terminate", "time": "2026-03-01T12:02:00Z"}
-    request = urllib.request.Request(imds.url + "/latest/meta-data/spot/instance-action")
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(request, timeout=2)
-    assert refused.value.code == 401
+
+    assert bare_get_status(imds.url + "/latest/meta-data/spot/instance-action") == 401
 
 
 def test_no_pending_action_means_no_notice(imds: ImdsV2StandIn) -> None:

@@ -93,6 +93,13 @@ def test_free_checkpoints_leave_only_restart_cost() -> None:
     assert plan.overhead_fraction == pytest.approx(math.expm1(36.0 / 3600.0))
 
 
+def test_overhead_is_infinite_when_interruptions_come_far_faster_than_restarts() -> None:
+    # Ten-minute restarts against one interruption every 0.72 s: e^(R/M) is beyond a float.
+    plan = plan_checkpoints(600.0, 5000.0, restart_s=600.0)
+
+    assert plan.overhead_fraction == math.inf
+
+
 @pytest.mark.parametrize(
     "call",
     [

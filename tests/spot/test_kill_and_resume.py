@@ -10,28 +10,30 @@ from __future__ import annotations
 import re
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from costrail.spot import CheckpointStore
-from tests.spot.job_control import wait_for_checkpoint
+from tests.spot.job_control import (
+    REPO,
+    job_command,
+    kill_after_checkpoint,
+    start_job,
+    wait_for_checkpoint,
+)
 
-JOB = Path(__file__).with_name("linear_job.py")
-REPO = Path(__file__).resolve().parents[2]
 STEPS, EVERY = 300, 20
 
 
-def job_command(store_url: str, out: Path, *extra: str) -> list[str]:
-    steps = ["--steps", str(STEPS), "--every", str(EVERY)]
-    return [sys.executable, str(JOB), store_url, str(out), *steps, *extra]
+def linear_job(store_url: str, out: Path, *extra: str) -> list[str]:
+    return job_command("linear_job", store_url, out, STEPS, EVERY, *extra)
 
 
 def run_job(store_url: str, out: Path) -> subprocess.CompletedProcess[str]:
     """Run to the end (resuming if the store has a checkpoint); fails the test if it fails."""
     return subprocess.run(
-        job_command(store_url, out),
+        linear_job(store_url, out),
         capture_output=True,
         text=True,
         timeout=60,
@@ -40,15 +42,9 @@ def run_job(store_url: str, out: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def start_job(store_url: str, out: Path, *extra: str) -> subprocess.Popen[str]:
+def start_slowed_job(store_url: str, out: Path, *extra: str) -> subprocess.Popen[str]:
     """Start a slowed-down run (5 ms a step) that a test can interrupt."""
-    return subprocess.Popen(
-        job_command(store_url, out, "--step-delay-s", "0.005", *extra),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-    )
+    return start_job(linear_job(store_url, out, "--step-delay-s", "0.005", *extra))
 
 
 def uninterrupted_weights(tmp_path: Path) -> bytes:
@@ -72,13 +68,8 @@ def test_job_killed_mid_run_resumes_and_ends_with_identical_weights(tmp_path: Pa
     store_url, out = str(tmp_path / "interrupted"), tmp_path / "interrupted.npy"
     store = CheckpointStore(store_url)
 
-    job = start_job(store_url, out)
-    try:
-        wait_for_checkpoint(store, job, min_step=100)
-        job.send_signal(signal.SIGKILL)
-    finally:
-        job.wait(10)
-        job.communicate()
+    job = start_slowed_job(store_url, out)
+    kill_after_checkpoint(store, job, min_step=100)
     assert job.returncode == -signal.SIGKILL and not out.exists()
 
     resumed = run_job(store_url, out)
@@ -95,7 +86,7 @@ def test_job_stopped_by_sigterm_checkpoints_where_it_stands_and_resumes_identica
     store_url, out = str(tmp_path / "drained"), tmp_path / "drained.npy"
     store = CheckpointStore(store_url)
 
-    job = start_job(store_url, out, "--watch-sigterm")
+    job = start_slowed_job(store_url, out, "--watch-sigterm")
     wait_for_checkpoint(store, job, min_step=60)
     job.send_signal(signal.SIGTERM)
     stdout, stderr = job.communicate(timeout=30)

@@ -8,16 +8,13 @@ from __future__ import annotations
 import importlib.util
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from costrail.spot import CheckpointStore, MissingExtraError
-from tests.spot.job_control import wait_for_checkpoint
+from tests.spot.job_control import REPO, job_command, kill_after_checkpoint, start_job
 
-JOB = Path(__file__).with_name("torch_job.py")
-REPO = Path(__file__).resolve().parents[2]
 STEPS, EVERY = 120, 10
 
 needs_torch = pytest.mark.skipif(
@@ -26,9 +23,8 @@ needs_torch = pytest.mark.skipif(
 )
 
 
-def job_command(store_url: str, out: Path, *extra: str) -> list[str]:
-    steps = ["--steps", str(STEPS), "--every", str(EVERY)]
-    return [sys.executable, str(JOB), store_url, str(out), *steps, *extra]
+def torch_job(store_url: str, out: Path, *extra: str) -> list[str]:
+    return job_command("torch_job", store_url, out, STEPS, EVERY, *extra)
 
 
 @needs_torch
@@ -36,27 +32,16 @@ def test_torch_job_killed_mid_run_resumes_with_identical_parameters(tmp_path: Pa
     import torch
 
     reference = tmp_path / "uninterrupted.pt"
-    uninterrupted = subprocess.Popen(job_command(str(tmp_path / "a"), reference), cwd=REPO)
+    uninterrupted = subprocess.Popen(torch_job(str(tmp_path / "a"), reference), cwd=REPO)
     store_url, out = str(tmp_path / "b"), tmp_path / "resumed.pt"
     store = CheckpointStore(store_url)
 
-    job = subprocess.Popen(
-        job_command(store_url, out, "--step-delay-s", "0.01"),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-    )
-    try:
-        wait_for_checkpoint(store, job, min_step=40)
-        job.send_signal(signal.SIGKILL)
-    finally:
-        job.wait(10)
-        job.communicate()
+    job = start_job(torch_job(store_url, out, "--step-delay-s", "0.01"))
+    kill_after_checkpoint(store, job, min_step=40)
     assert job.returncode == -signal.SIGKILL and not out.exists()
     assert uninterrupted.wait(120) == 0
     resumed = subprocess.run(
-        job_command(store_url, out),
+        torch_job(store_url, out),
         check=True,
         timeout=120,
         cwd=REPO,

@@ -4,12 +4,11 @@ A two-layer network with dropout (PyTorch's global generator), SGD with momentum
 state), a step learning-rate schedule (scheduler state), a per-epoch seeded shuffle (data
 position), NumPy noise and Python jitter (their global generators).
 
-    python tests/spot/torch_job.py STORE_URL OUT.pt --steps 120 --every 10 [--step-delay-s 0.01]
+    python -m tests.spot.torch_job STORE_URL OUT.pt --steps 120 --every 10 [--step-delay-s 0.01]
 """
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import time
@@ -19,6 +18,7 @@ import torch
 
 from costrail.spot import CheckpointStore, LoaderPosition
 from costrail.spot.torch_state import restore_training_state, save_training_state
+from tests.spot.job_control import job_arguments, seed_global_generators
 
 SEED = 7
 SAMPLES, FEATURES, BATCH = 128, 6, 8
@@ -26,13 +26,7 @@ BATCHES_PER_EPOCH = SAMPLES // BATCH
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("store")
-    parser.add_argument("out")
-    parser.add_argument("--steps", type=int, required=True)
-    parser.add_argument("--every", type=int, required=True)
-    parser.add_argument("--step-delay-s", type=float, default=0.0)
-    args = parser.parse_args()
+    args = job_arguments()
     torch.set_num_threads(1)
 
     data = torch.Generator().manual_seed(SEED)
@@ -52,8 +46,7 @@ def main() -> int:
 
     restored = restore_training_state(store, model=model, optimizer=optimizer, scheduler=scheduler)
     if restored is None:
-        random.seed(SEED)
-        np.random.seed(SEED)
+        seed_global_generators(SEED)
         step, position = 0, LoaderPosition()
     else:
         step, position = restored.step, restored.position or LoaderPosition()
@@ -76,9 +69,7 @@ def main() -> int:
         optimizer.step()
         scheduler.step()
         step += 1
-        position = position.next_batch()
-        if position.batch_index == BATCHES_PER_EPOCH:
-            position = position.next_epoch()
+        position = position.after_batch(BATCHES_PER_EPOCH)
         if step % args.every == 0:
             save_training_state(
                 store,

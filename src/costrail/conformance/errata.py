@@ -30,6 +30,24 @@ def _not_value(column: str, value: object) -> dict[str, Any]:
     return {"CheckFunction": "CheckNotValue", "ColumnName": column, "Value": value}
 
 
+def _all_of(*items: Mapping[str, Any]) -> dict[str, Any]:
+    return {"CheckFunction": "AND", "Items": list(items)}
+
+
+def _any_of(*items: Mapping[str, Any]) -> dict[str, Any]:
+    return {"CheckFunction": "OR", "Items": list(items)}
+
+
+def _usage_with(column: str) -> dict[str, Any]:
+    """`column` is not null and ChargeCategory is "Usage": usage that a commitment or a capacity
+    reservation applies to."""
+    return _all_of(_not_value(column, None), _value("ChargeCategory", "Usage"))
+
+
+def _model_rule(rule_id: str) -> dict[str, Any]:
+    return {"CheckFunction": "CheckModelRule", "ModelRuleId": rule_id}
+
+
 ERRATA: dict[str, Erratum] = {
     "CommitmentDiscountStatus-C-003-C": Erratum(
         reason="the model requires 'not null' where the text says 'MUST be null'",
@@ -38,21 +56,14 @@ ERRATA: dict[str, Erratum] = {
     "CommitmentDiscountStatus-C-004-C": Erratum(
         reason="the model's condition is 'CommitmentDiscountId is null'; the text says "
         "'CommitmentDiscountId is not null and ChargeCategory is \"Usage\"'",
-        condition={
-            "CheckFunction": "AND",
-            "Items": [_not_value("CommitmentDiscountId", None), _value("ChargeCategory", "Usage")],
-        },
+        condition=_usage_with("CommitmentDiscountId"),
     ),
     "CommitmentDiscountStatus-C-005-M": Erratum(
         reason="the model lists Active/Expired/Pending; FOCUS 1.2 CommitmentDiscountStatus "
         "allows 'Used' and 'Unused' (as in the FOCUS 1.2 specification's examples)",
-        requirement={
-            "CheckFunction": "OR",
-            "Items": [
-                _value("CommitmentDiscountStatus", "Used"),
-                _value("CommitmentDiscountStatus", "Unused"),
-            ],
-        },
+        requirement=_any_of(
+            _value("CommitmentDiscountStatus", "Used"), _value("CommitmentDiscountStatus", "Unused")
+        ),
     ),
     "ConsumedQuantity-C-006-C": Erratum(
         reason="the model's condition is 'ChargeClass is \"Correction\"'; the text says "
@@ -89,21 +100,14 @@ ERRATA: dict[str, Erratum] = {
     ),
     "CapacityReservationStatus-C-004-C": Erratum(
         reason="the model's condition is malformed ({'AND': [...]} without a CheckFunction)",
-        condition={
-            "CheckFunction": "AND",
-            "Items": [_not_value("CapacityReservationId", None), _value("ChargeCategory", "Usage")],
-        },
+        condition=_usage_with("CapacityReservationId"),
     ),
     "SubAccountType-C-003-C": Erratum(
         reason="the model joins the two nullability rules with OR, which would pass a file "
         "that breaks one of them; both apply, each under its own condition",
-        requirement={
-            "CheckFunction": "AND",
-            "Items": [
-                {"CheckFunction": "CheckModelRule", "ModelRuleId": "SubAccountType-C-004-C"},
-                {"CheckFunction": "CheckModelRule", "ModelRuleId": "SubAccountType-C-005-C"},
-            ],
-        },
+        requirement=_all_of(
+            _model_rule("SubAccountType-C-004-C"), _model_rule("SubAccountType-C-005-C")
+        ),
     ),
     "InvoiceId-C-004-C": Erratum(
         reason="the model drops the condition (the charge is not on an invoice), which the data "

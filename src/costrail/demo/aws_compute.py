@@ -18,6 +18,7 @@ from costrail.demo.aws_lines import (
     CurBatch,
     ec2_usage_type,
     hourly_seconds,
+    list_price_template,
     metered,
     region_prefix,
     usage_template,
@@ -271,18 +272,17 @@ def sagemaker(
     """SageMaker instance-hours: Train (jobs), Host (real-time endpoints) or Notebk (notebooks)."""
     price = SAGEMAKER_PRICES[component][instance_type]
     word = _SAGEMAKER_WORDS[component]
-    template = usage_template(
+    template = list_price_template(
+        price,
+        f"{word} {instance_type} hour in US East",
+        owner,
         account=account,
         product_code="AmazonSageMaker",
         usage_type=f"{region_prefix('us-east-1')}-{component}:{instance_type}",
         operation=_SAGEMAKER_OPERATIONS[component],
-        description=f"${price.normalize():f} per {word} {instance_type} hour in US East",
         resource_id=resource_arn,
         region="us-east-1",
         unit="Hrs",
-        rate=price,
-        public_rate=price,
-        tags=aws_resource_tags(owner),
         product_family="ML Instance",
         product_name="Amazon SageMaker",
         instance_type=instance_type,
@@ -298,18 +298,17 @@ def sagemaker_endpoint_data(
     account: str, endpoint_arn: str, owner: Owner, direction: str, hours: IntArray, mb: IntArray
 ) -> CurBatch:
     """Bytes in/out of a real-time endpoint (`USE1-Hst:Data-Bytes-In`): invoked ones only."""
-    template = usage_template(
+    template = list_price_template(
+        SAGEMAKER_DATA_PER_GB,
+        f"GB data processed {direction}",
+        owner,
         account=account,
         product_code="AmazonSageMaker",
         usage_type=f"{region_prefix('us-east-1')}-Hst:Data-Bytes-{direction}",
         operation="RunInstance",
-        description=f"${SAGEMAKER_DATA_PER_GB.normalize():f} per GB data processed {direction}",
         resource_id=endpoint_arn,
         region="us-east-1",
         unit="GB",
-        rate=SAGEMAKER_DATA_PER_GB,
-        public_rate=SAGEMAKER_DATA_PER_GB,
-        tags=aws_resource_tags(owner),
         product_family="ML Instance",
         product_name="Amazon SageMaker",
         product_extra=(("component", "hosting"),),

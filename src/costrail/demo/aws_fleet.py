@@ -128,15 +128,9 @@ def _fine_tuning(build: AwsBuild, tl: Timeline, ids: IdFactory, clean: bool) -> 
         spot.append(compute.ec2_hours(node, mask, "Spot"))
     build.add(*(spot if clean else on_demand))
     if not clean:
-        cost = period_costs(tl, on_demand)
+        resources = (n.instance_id for n in nodes)
         build.planted.append(
-            Planted(
-                kind="ondemand_should_be_spot",
-                provider="aws",
-                resources=tuple(n.instance_id for n in nodes),
-                cost_units=cost,
-                savings_units=cost - period_costs(tl, spot),
-            )
+            Planted.of_rows(tl, "ondemand_should_be_spot", "aws", resources, on_demand, spot)
         )
 
 
@@ -176,15 +170,8 @@ def _dev_boxes(build: AwsBuild, tl: Timeline, ids: IdFactory, clean: bool) -> No
         build.add(compute.ec2_hours(box, patterns.always_on(tl) if always else work))
         if always:
             idle = compute.ec2_hours(box, ~work)
-            cost = period_costs(tl, [idle])
             build.planted.append(
-                Planted(
-                    kind="idle_gpu_instance",
-                    provider="aws",
-                    resources=(box.instance_id,),
-                    cost_units=cost,
-                    savings_units=cost,
-                )
+                Planted.of_rows(tl, "idle_gpu_instance", "aws", [box.instance_id], [idle])
             )
 
 
@@ -223,13 +210,4 @@ def _runaway_sweep(build: AwsBuild, tl: Timeline, ids: IdFactory) -> None:
         batches.append(compute.ec2_seconds(node, hours, seconds, "OnDemand"))
         resources.append(node.instance_id)
     build.add(*batches)
-    cost = period_costs(tl, batches)
-    build.planted.append(
-        Planted(
-            kind="spend_spike",
-            provider="aws",
-            resources=tuple(resources),
-            cost_units=cost,
-            savings_units=cost,
-        )
-    )
+    build.planted.append(Planted.of_rows(tl, "spend_spike", "aws", resources, batches))

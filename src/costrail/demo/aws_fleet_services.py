@@ -10,7 +10,7 @@ import numpy as np
 from costrail.demo import aws_compute as compute
 from costrail.demo import aws_services as services
 from costrail.demo import patterns
-from costrail.demo.aws_lines import AwsBuild, hourly_seconds
+from costrail.demo.aws_lines import AwsBuild, CurBatch, hourly_seconds
 from costrail.demo.company import (
     APPLIED_ORCA,
     AWS_ACCOUNTS,
@@ -20,7 +20,7 @@ from costrail.demo.company import (
     Owner,
 )
 from costrail.demo.ids import IdFactory
-from costrail.demo.planting import Planted, period_costs
+from costrail.demo.planting import Planted
 from costrail.demo.timeline import IntArray, Timeline
 
 
@@ -94,16 +94,25 @@ def sagemaker(build: AwsBuild, tl: Timeline, ids: IdFactory, clean: bool) -> Non
             np.full(tl.hours, 3600, dtype=np.int64),
         )
         build.add(batch)
-        cost = period_costs(tl, [batch])
-        build.planted.append(
-            Planted(
-                kind="unused_endpoint",
-                provider="aws",
-                resources=(unused,),
-                cost_units=cost,
-                savings_units=cost,
-            )
-        )
+        build.planted.append(Planted.of_rows(tl, "unused_endpoint", "aws", [unused], [batch]))
+
+
+def _bucket_in_use(
+    tl: Timeline,
+    rng: np.random.Generator,
+    bucket: services.Bucket,
+    storage_class: str,
+    gb_by_day: IntArray,
+    writes_per_day: tuple[int, int],
+    reads_per_day: tuple[int, int],
+) -> list[CurBatch]:
+    """A bucket in daily use: its storage, plus Tier1 (PUT/LIST) and Tier2 (GET) requests drawn
+    uniformly from `[low, high)` each day, writes first."""
+    return [
+        services.s3_storage(tl, bucket, storage_class, gb_by_day),
+        services.s3_requests(tl, bucket, "Tier1", rng.integers(*writes_per_day, tl.days)),
+        services.s3_requests(tl, bucket, "Tier2", rng.integers(*reads_per_day, tl.days)),
+    ]
 
 
 def storage(
@@ -113,11 +122,9 @@ def storage(
     days = np.arange(tl.days, dtype=np.int64)
     rng = ids.rng("aws/s3")
     lake = services.Bucket("acme-datalake-use1", "us-east-1", data, DATA_INGEST)
-    build.add(
-        services.s3_storage(tl, lake, "STANDARD", 225_000 + 600 * days),
-        services.s3_requests(tl, lake, "Tier1", rng.integers(1_500_000, 2_200_000, tl.days)),
-        services.s3_requests(tl, lake, "Tier2", rng.integers(22_000_000, 34_000_000, tl.days)),
-    )
+    lake_gb = 225_000 + 600 * days
+    writes, reads = (1_500_000, 2_200_000), (22_000_000, 34_000_000)
+    build.add(*_bucket_in_use(tl, rng, lake, "STANDARD", lake_gb, writes, reads))
     crawl = services.Bucket(
         "acme-raw-crawl-2025",
         "us-east-1",
@@ -129,22 +136,15 @@ def storage(
     archived = services.s3_storage(tl, crawl, "GLACIER_IR", crawl_gb)
     build.add(archived if clean else standard)
     if not clean:
-        cost = period_costs(tl, [standard])
         build.planted.append(
-            Planted(
-                kind="s3_cold_data_in_standard",
-                provider="aws",
-                resources=(crawl.name,),
-                cost_units=cost,
-                savings_units=cost - period_costs(tl, [archived]),
+            Planted.of_rows(
+                tl, "s3_cold_data_in_standard", "aws", [crawl.name], [standard], [archived]
             )
         )
     checkpoints = services.Bucket("acme-checkpoints-usw2", "us-west-2", research, RESEARCH_ATLAS)
-    build.add(
-        services.s3_storage(tl, checkpoints, "STANDARD_IA", 61_440 + 200 * days),
-        services.s3_requests(tl, checkpoints, "Tier1", rng.integers(300_000, 500_000, tl.days)),
-        services.s3_requests(tl, checkpoints, "Tier2", rng.integers(60_000, 140_000, tl.days)),
-    )
+    checkpoints_gb = 61_440 + 200 * days
+    writes, reads = (300_000, 500_000), (60_000, 140_000)
+    build.add(*_bucket_in_use(tl, rng, checkpoints, "STANDARD_IA", checkpoints_gb, writes, reads))
     archive = services.Bucket(
         "acme-archive", "us-east-1", data, Owner(None, None, None, None, "untagged", "etl-bot")
     )
@@ -156,15 +156,8 @@ def storage(
         mb = atlas_running[hours] * rng.integers(110_000, 160_000, hours.size)
         transfer = services.inter_region_transfer(lake, "us-west-2", hours, mb)
         build.add(transfer)
-        cost = period_costs(tl, [transfer])
         build.planted.append(
-            Planted(
-                kind="cross_region_transfer",
-                provider="aws",
-                resources=(lake.name,),
-                cost_units=cost,
-                savings_units=cost,
-            )
+            Planted.of_rows(tl, "cross_region_transfer", "aws", [lake.name], [transfer])
         )
 
 
@@ -191,14 +184,9 @@ def logs(build: AwsBuild, tl: Timeline, ids: IdFactory, clean: bool) -> None:
     growing = services.log_storage(tl, debug, 26_000 + 320 * days)
     build.add(kept if clean else growing)
     if not clean:
-        cost = period_costs(tl, [growing])
         build.planted.append(
-            Planted(
-                kind="log_retention_never_expires",
-                provider="aws",
-                resources=(debug.arn,),
-                cost_units=cost,
-                savings_units=cost - period_costs(tl, [kept]),
+            Planted.of_rows(
+                tl, "log_retention_never_expires", "aws", [debug.arn], [growing], [kept]
             )
         )
 

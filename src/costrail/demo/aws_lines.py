@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from costrail.demo.company import AWS_ACCOUNT_NAMES
+from costrail.demo.company import AWS_ACCOUNT_NAMES, Owner, aws_resource_tags
 from costrail.demo.ids import sku_code
 from costrail.demo.money import E10, scaled_product, to_units
 from costrail.demo.planting import Planted
@@ -141,6 +141,19 @@ def usage_template(
         "product": tuple(product),
     }
     return template
+
+
+def list_price_template(price: Decimal, per: str, owner: Owner, **fields: Any) -> Template:
+    """A usage template charged at the public list price: rate and public rate are `price`, the
+    description is AWS's `$0.023 per GB-Month of …` (`per` is what follows "per"), and the tags
+    are `owner`'s. `fields` are the other `usage_template` arguments."""
+    return usage_template(
+        description=f"${price.normalize():f} per {per}",
+        rate=price,
+        public_rate=price,
+        tags=aws_resource_tags(owner),
+        **fields,
+    )
 
 
 def metered(

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
-from costrail.demo.aws_lines import AWS_REGIONS, CurBatch, metered, region_prefix, usage_template
-from costrail.demo.company import Owner, aws_resource_tags
+from costrail.demo.aws_lines import (
+    AWS_REGIONS,
+    CurBatch,
+    Template,
+    list_price_template,
+    metered,
+    region_prefix,
+)
+from costrail.demo.company import Owner
 from costrail.demo.timeline import IntArray, Timeline
 
 #: S3 storage classes: name → (usage type infix, operation, USD per GB-month, class name).
@@ -47,6 +55,49 @@ def _prefixed(region: str, usage_type: str) -> str:
     return usage_type if region == "us-east-1" else f"{region_prefix(region)}-{usage_type}"
 
 
+def _daily_gb_months(
+    timeline: Timeline, template: Template, gb_by_day: IntArray, price: Decimal
+) -> CurBatch:
+    """Storage metered once a day, in GB-months: GB × 24 h / hours in that day's month."""
+    hours = np.arange(timeline.days, dtype=np.int64) * 24
+    gb_hours = np.asarray(gb_by_day, dtype=np.int64) * 24
+    per_gb_month = timeline.hours_in_month_of(hours)
+    return metered(template, hours, gb_hours, per_gb_month, price, price, span_hours=24)
+
+
+def _daily(
+    template: Template, days: IntArray, quantity: IntArray, per_unit: int, price: Decimal
+) -> CurBatch:
+    """One row a day of `quantity / per_unit` units at the list price."""
+    return metered(template, days * 24, quantity, per_unit, price, price, span_hours=24)
+
+
+@dataclass(frozen=True)
+class _ResourceLines:
+    """What every line item of one resource shares: account, owner, product and region."""
+
+    account: str
+    owner: Owner
+    product_code: str
+    product_name: str
+    resource_id: str
+    region: str
+
+    def at_list_price(self, price: Decimal, per: str, **fields: Any) -> Template:
+        """A line of this resource at list price (see `list_price_template`)."""
+        return list_price_template(
+            price,
+            per,
+            self.owner,
+            account=self.account,
+            product_code=self.product_code,
+            product_name=self.product_name,
+            resource_id=self.resource_id,
+            region=self.region,
+            **fields,
+        )
+
+
 @dataclass(frozen=True)
 class Bucket:
     name: str
@@ -54,70 +105,51 @@ class Bucket:
     account: str
     owner: Owner
 
+    @property
+    def lines(self) -> _ResourceLines:
+        return _ResourceLines(
+            self.account,
+            self.owner,
+            "AmazonS3",
+            "Amazon Simple Storage Service",
+            self.name,
+            self.region,
+        )
+
 
 def s3_storage(
     timeline: Timeline, bucket: Bucket, storage_class: str, gb_by_day: IntArray
 ) -> CurBatch:
     """Daily storage rows; usage is GB-months (GB × 24 h / hours in that month)."""
     infix, operation, price, class_name = S3_CLASSES[storage_class]
-    usage_type = _prefixed(bucket.region, infix)
-    template = usage_template(
-        account=bucket.account,
-        product_code="AmazonS3",
-        usage_type=usage_type,
+    template = bucket.lines.at_list_price(
+        price,
+        f"GB-Month of storage used in {class_name}",
+        usage_type=_prefixed(bucket.region, infix),
         operation=operation,
-        description=f"${price.normalize():f} per GB-Month of storage used in {class_name}",
-        resource_id=bucket.name,
-        region=bucket.region,
         unit="GB-Mo",
-        rate=price,
-        public_rate=price,
-        tags=aws_resource_tags(bucket.owner),
         product_family="Storage",
-        product_name="Amazon Simple Storage Service",
         product_extra=(("storage_class", class_name), ("volume_type", storage_class)),
     )
-    days = np.arange(timeline.days, dtype=np.int64)
-    hours = days * 24
-    batch = metered(
-        template,
-        hours,
-        np.asarray(gb_by_day, dtype=np.int64) * 24,
-        timeline.hours_in_month_of(hours),
-        price,
-        price,
-        span_hours=24,
-    )
-    return batch
+    return _daily_gb_months(timeline, template, gb_by_day, price)
 
 
 def s3_requests(
     timeline: Timeline, bucket: Bucket, tier: str, requests_by_day: IntArray
 ) -> CurBatch:
-    operation = "PutObject" if tier == "Tier1" else "GetObject"
     price = S3_REQUEST_PRICES[tier]
-    template = usage_template(
-        account=bucket.account,
-        product_code="AmazonS3",
+    template = bucket.lines.at_list_price(
+        price,
+        f"{_REQUEST_WORDS[tier]} requests",
         usage_type=_prefixed(bucket.region, f"Requests-{tier}"),
-        operation=operation,
-        description=f"${price.normalize():f} per {_REQUEST_WORDS[tier]} requests",
-        resource_id=bucket.name,
-        region=bucket.region,
+        operation="PutObject" if tier == "Tier1" else "GetObject",
         unit="Requests",
-        rate=price,
-        public_rate=price,
-        tags=aws_resource_tags(bucket.owner),
         product_family="API Request",
-        product_name="Amazon Simple Storage Service",
         product_extra=(("group", f"S3-API-{tier}"),),
     )
     days = np.arange(timeline.days, dtype=np.int64)
     keep = np.asarray(requests_by_day) > 0
-    batch = metered(
-        template, days[keep] * 24, np.asarray(requests_by_day)[keep], 1, price, price, span_hours=24
-    )
-    return batch
+    return _daily(template, days[keep], np.asarray(requests_by_day)[keep], 1, price)
 
 
 @dataclass(frozen=True)
@@ -130,91 +162,52 @@ class LogGroup:
     def arn(self) -> str:
         return f"arn:aws:logs:us-east-1:{self.account}:log-group:{self.name}"
 
+    @property
+    def lines(self) -> _ResourceLines:
+        return _ResourceLines(
+            self.account, self.owner, "AmazonCloudWatch", "AmazonCloudWatch", self.arn, "us-east-1"
+        )
+
 
 def log_ingestion(timeline: Timeline, group: LogGroup, mb_by_day: IntArray) -> CurBatch:
     """Daily `DataProcessing-Bytes` rows; quantity in MB (1/1000 GB, as AWS meters decimal GB)."""
-    template = usage_template(
-        account=group.account,
-        product_code="AmazonCloudWatch",
+    template = group.lines.at_list_price(
+        CLOUDWATCH_INGEST_PER_GB,
+        "GB custom log data ingested",
         usage_type="DataProcessing-Bytes",
         operation="PutLogEvents",
-        description=f"${CLOUDWATCH_INGEST_PER_GB.normalize():f} per GB custom log data ingested",
-        resource_id=group.arn,
-        region="us-east-1",
         unit="GB",
-        rate=CLOUDWATCH_INGEST_PER_GB,
-        public_rate=CLOUDWATCH_INGEST_PER_GB,
-        tags=aws_resource_tags(group.owner),
         product_family="Data Payload",
-        product_name="AmazonCloudWatch",
         product_extra=(("group", "Ingested Logs"),),
     )
     days = np.arange(timeline.days, dtype=np.int64)
-    batch = metered(
-        template,
-        days * 24,
-        mb_by_day,
-        1000,
-        CLOUDWATCH_INGEST_PER_GB,
-        CLOUDWATCH_INGEST_PER_GB,
-        span_hours=24,
-    )
-    return batch
+    return _daily(template, days, mb_by_day, 1000, CLOUDWATCH_INGEST_PER_GB)
 
 
 def log_storage(timeline: Timeline, group: LogGroup, gb_by_day: IntArray) -> CurBatch:
-    template = usage_template(
-        account=group.account,
-        product_code="AmazonCloudWatch",
+    template = group.lines.at_list_price(
+        CLOUDWATCH_STORAGE_PER_GB_MONTH,
+        "GB-mo of log storage",
         usage_type="TimedStorage-ByteHrs",
         operation="HourlyStorageMetering",
-        description=f"${CLOUDWATCH_STORAGE_PER_GB_MONTH.normalize():f} per GB-mo of log storage",
-        resource_id=group.arn,
-        region="us-east-1",
         unit="GB-Mo",
-        rate=CLOUDWATCH_STORAGE_PER_GB_MONTH,
-        public_rate=CLOUDWATCH_STORAGE_PER_GB_MONTH,
-        tags=aws_resource_tags(group.owner),
         product_family="Storage Snapshot",
-        product_name="AmazonCloudWatch",
         product_extra=(("group", "Log Storage"),),
     )
-    days = np.arange(timeline.days, dtype=np.int64)
-    hours = days * 24
-    batch = metered(
-        template,
-        hours,
-        np.asarray(gb_by_day, dtype=np.int64) * 24,
-        timeline.hours_in_month_of(hours),
-        CLOUDWATCH_STORAGE_PER_GB_MONTH,
-        CLOUDWATCH_STORAGE_PER_GB_MONTH,
-        span_hours=24,
-    )
-    return batch
+    return _daily_gb_months(timeline, template, gb_by_day, CLOUDWATCH_STORAGE_PER_GB_MONTH)
 
 
 def inter_region_transfer(
     bucket: Bucket, to_region: str, hours: IntArray, mb: IntArray
 ) -> CurBatch:
     """S3 reads from another region: `USE1-USW2-AWS-Out-Bytes` on the source bucket."""
-    usage_type = f"{region_prefix(bucket.region)}-{region_prefix(to_region)}-AWS-Out-Bytes"
-    template = usage_template(
-        account=bucket.account,
-        product_code="AmazonS3",
-        usage_type=usage_type,
+    template = bucket.lines.at_list_price(
+        INTER_REGION_PER_GB,
+        f"GB - {AWS_REGIONS[bucket.region][1]} data transfer to {AWS_REGIONS[to_region][1]}",
+        usage_type=f"{region_prefix(bucket.region)}-{region_prefix(to_region)}-AWS-Out-Bytes",
         operation="GetObject",
-        description=(
-            f"${INTER_REGION_PER_GB.normalize():f} per GB - "
-            f"{AWS_REGIONS[bucket.region][1]} data transfer to {AWS_REGIONS[to_region][1]}"
-        ),
-        resource_id=bucket.name,
-        region=bucket.region,
         unit="GB",
-        rate=INTER_REGION_PER_GB,
-        public_rate=INTER_REGION_PER_GB,
-        tags=aws_resource_tags(bucket.owner),
         product_family="Data Transfer",
-        product_name="Amazon Simple Storage Service",
         servicecode="AWSDataTransfer",
         from_region=bucket.region,
         to_region=to_region,
@@ -227,21 +220,17 @@ def internet_egress(
     account: str, resource_id: str, owner: Owner, hours: IntArray, mb: IntArray
 ) -> CurBatch:
     """EC2 traffic to the internet: `DataTransfer-Out-Bytes` (us-east-1 has no prefix)."""
-    template = usage_template(
+    template = list_price_template(
+        INTERNET_EGRESS_PER_GB,
+        "GB - first 10 TB / month data transfer out beyond the global free tier",
+        owner,
         account=account,
         product_code="AmazonEC2",
         usage_type="DataTransfer-Out-Bytes",
         operation="RunInstances",
-        description=(
-            f"${INTERNET_EGRESS_PER_GB.normalize():f} per GB - first 10 TB / month "
-            "data transfer out beyond the global free tier"
-        ),
         resource_id=resource_id,
         region="us-east-1",
         unit="GB",
-        rate=INTERNET_EGRESS_PER_GB,
-        public_rate=INTERNET_EGRESS_PER_GB,
-        tags=aws_resource_tags(owner),
         product_family="Data Transfer",
         product_name="Amazon Elastic Compute Cloud",
         servicecode="AWSDataTransfer",
@@ -258,18 +247,17 @@ def bedrock_tokens(
 ) -> CurBatch:
     """Bedrock on-demand tokens, priced per 1K tokens (`USE1-NovaPro-input-tokens`)."""
     price = BEDROCK_PER_1K_TOKENS[direction]
-    template = usage_template(
+    template = list_price_template(
+        price,
+        f"1K {direction} tokens for {model} in US East",
+        owner,
         account=account,
         product_code="AmazonBedrock",
         usage_type=f"USE1-{model}-{direction}-tokens",
         operation="InvokeModelInference",
-        description=f"${price.normalize():f} per 1K {direction} tokens for {model} in US East",
         resource_id="arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0",
         region="us-east-1",
         unit="1K tokens",
-        rate=price,
-        public_rate=price,
-        tags=aws_resource_tags(owner),
         product_family="Amazon Bedrock",
         product_name="Amazon Bedrock",
         product_extra=(("model", model), ("inference_type", f"{direction} tokens")),

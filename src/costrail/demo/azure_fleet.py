@@ -27,7 +27,7 @@ from costrail.demo.company import (
     azure_tags,
 )
 from costrail.demo.ids import IdFactory
-from costrail.demo.planting import Planted, period_costs
+from costrail.demo.planting import Planted
 from costrail.demo.timeline import IntArray, Timeline
 from costrail.pricing.gpu_instances import instance_prices
 
@@ -235,15 +235,9 @@ def build_azure(timeline: Timeline, ids: IdFactory, clean: bool) -> AzureBuild:
     )
     if not clean:
         idle = vm_days("atlas-nd-h100-1", title_owner, left_running.reshape(-1, 24).sum(axis=1))
-        cost = period_costs(timeline, [idle])
+        resources = [idle.static["ResourceId"]]
         build.planted.append(
-            Planted(
-                kind="idle_gpu_instance",
-                provider="azure",
-                resources=(idle.static["ResourceId"],),
-                cost_units=cost,
-                savings_units=cost,
-            )
+            Planted.of_rows(timeline, "idle_gpu_instance", "azure", resources, [idle])
         )
     for vm_name, owner in (("atlas-nd-h100-0", team_owner), ("atlas-nd-h100-1", title_owner)):
         build.batches.append(disk_days(timeline, vm_name, owner))

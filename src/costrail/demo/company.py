@@ -73,8 +73,18 @@ PLATFORM_LUMEN = Owner("ml-platform", "lumen", "prod", "lumen-chat", "owner-team
 DATA_INGEST = Owner("data", "ingest", "prod", None, "team", "etl-bot")
 
 
-def _team_key(style: TagStyle) -> str | None:
-    return {"team": "team", "Team": "Team", "owner-team": "owner-team", "untagged": None}[style]
+def _team_tag(owner: Owner) -> list[tuple[str, str]]:
+    """The team tag as this owner spells it (`team`, `Team`, `owner-team`); none if untagged."""
+    team = owner.team_value()
+    return [(owner.style, team)] if owner.style != "untagged" and team else []
+
+
+def _descriptive_tags(owner: Owner) -> list[tuple[str, str]]:
+    """`project`, `env` and `model`, the tags an untagged resource lacks along with its team."""
+    if owner.style == "untagged":
+        return []
+    values = (("project", owner.project), ("env", owner.env), ("model", owner.model))
+    return [(key, value) for key, value in values if value]
 
 
 def aws_resource_tags(owner: Owner) -> tuple[tuple[str, str], ...]:
@@ -87,51 +97,20 @@ def aws_resource_tags(owner: Owner) -> tuple[tuple[str, str], ...]:
                 f"IAMUser:AIDA{_aws_user_suffix(owner.created_by)}:{owner.created_by}",
             )
         )
-    key = _team_key(owner.style)
-    team = owner.team_value()
-    if key and team:
-        tags.append(("user_" + key.replace("-", "_"), team))
-    if owner.style != "untagged":
-        if owner.project:
-            tags.append(("user_project", owner.project))
-        if owner.env:
-            tags.append(("user_env", owner.env))
-        if owner.model:
-            tags.append(("user_model", owner.model))
+    for key, value in _team_tag(owner) + _descriptive_tags(owner):
+        tags.append(("user_" + key.replace("-", "_"), value))
     return tuple(tags)
 
 
 def gcp_labels(owner: Owner) -> tuple[tuple[str, str], ...]:
     """GCP resource labels: keys must be lower case, so `Team` can only happen in the value."""
-    labels: list[tuple[str, str]] = []
-    key = _team_key(owner.style)
-    team = owner.team_value()
-    if key and team:
-        labels.append((key.lower(), team.lower()))
-    if owner.style != "untagged":
-        if owner.project:
-            labels.append(("project", owner.project))
-        if owner.env:
-            labels.append(("env", owner.env))
-        if owner.model:
-            labels.append(("model", owner.model))
-    return tuple(labels)
+    team = [(key.lower(), value.lower()) for key, value in _team_tag(owner)]
+    return tuple(team + _descriptive_tags(owner))
 
 
 def azure_tags(owner: Owner) -> tuple[tuple[str, str], ...]:
     """Azure resource tags, written by the EA export as `"key": "value"` pairs."""
-    tags: list[tuple[str, str]] = []
-    key = _team_key(owner.style)
-    team = owner.team_value()
-    if key and team:
-        tags.append((key, team))
-    if owner.style != "untagged":
-        if owner.project:
-            tags.append(("project", owner.project))
-        if owner.env:
-            tags.append(("env", owner.env))
-        if owner.model:
-            tags.append(("model", owner.model))
+    tags = _team_tag(owner) + _descriptive_tags(owner)
     if owner.created_by:
         tags.append(("createdBy", owner.created_by))
     return tuple(tags)

@@ -115,34 +115,31 @@ def _fragment(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def _members(*pairs: tuple[str, object]) -> str:
+    """`"key":value` JSON members joined by commas: a static run of a row between its arrays."""
+    return ",".join(f"{_fragment(key)}:{_fragment(value)}" for key, value in pairs)
+
+
 def _head(batch: GcpBatch) -> str:
     f = batch.fields
-    return (
-        '{"billing_account_id":'
-        + _fragment(f["billing_account_id"])
-        + ',"service":'
-        + _fragment(f["service"])
-        + ',"sku":'
-        + _fragment(f["sku"])
-        + ',"usage_start_time":"'
+    static = _members(
+        ("billing_account_id", f["billing_account_id"]),
+        ("service", f["service"]),
+        ("sku", f["sku"]),
     )
+    return "{" + static + ',"usage_start_time":"'
 
 
 def _middle(batch: GcpBatch) -> str:
     f = batch.fields
-    return (
-        '","project":'
-        + _fragment(f["project"])
-        + ',"labels":'
-        + _fragment(f["labels"])
-        + ',"system_labels":'
-        + _fragment(f["system_labels"])
-        + ',"location":'
-        + _fragment(f["location"])
-        + ',"tags":'
-        + _fragment(f.get("tags", []))
-        + ',"transaction_type":"GOOGLE","seller_name":"Google","export_time":"'
+    static = _members(
+        ("project", f["project"]),
+        ("labels", f["labels"]),
+        ("system_labels", f["system_labels"]),
+        ("location", f["location"]),
+        ("tags", f.get("tags", [])),
     )
+    return '",' + static + ',"transaction_type":"GOOGLE","seller_name":"Google","export_time":"'
 
 
 def _usage_units(batch: GcpBatch) -> tuple[str, str]:
@@ -178,12 +175,8 @@ def _credit_parts(credit: Credit | None) -> tuple[str, str]:
         return "[", "]"
     return (
         '[{"name":' + _fragment(credit.name) + ',"amount":',
-        ',"full_name":'
-        + _fragment(credit.full_name)
-        + ',"id":'
-        + _fragment(credit.id)
-        + ',"type":'
-        + _fragment(credit.type)
+        ","
+        + _members(("full_name", credit.full_name), ("id", credit.id), ("type", credit.type))
         + "}]",
     )
 

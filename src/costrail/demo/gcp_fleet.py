@@ -24,7 +24,7 @@ from costrail.demo.gcp_export import Credit, GcpBatch, metered_rows
 from costrail.demo.gcp_rows import GcpBuild, row_fields
 from costrail.demo.ids import IdFactory
 from costrail.demo.money import E6
-from costrail.demo.planting import Planted, period_costs
+from costrail.demo.planting import Planted
 from costrail.demo.timeline import BoolArray, Timeline
 from costrail.pricing.gpu_instances import gcp_accelerator_prices
 
@@ -215,16 +215,9 @@ def _a100_notebook(build: GcpBuild, tl: Timeline, ids: IdFactory, clean: bool) -
     build.add(*vm_rows(ids, vm, work if clean else patterns.always_on(tl)))
     if not clean:
         idle = vm_rows(ids, vm, ~work)
-        cost = period_costs(tl, idle)
+        resources = [vm_global_name(ids, vm)]
         build.planted.append(
-            Planted(
-                kind="idle_gpu_instance",
-                provider="gcp",
-                resources=(vm_global_name(ids, vm),),
-                cost_units=cost,
-                savings_units=cost,
-                scale=E6,
-            )
+            Planted.of_rows(tl, "idle_gpu_instance", "gcp", resources, idle, scale=E6)
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -10,7 +10,7 @@ from typing import Protocol
 import numpy as np
 
 from costrail.demo.money import E10, exact_sum, units_to_decimal
-from costrail.demo.planted_texts import PLANTED_TEXTS
+from costrail.demo.planted_texts import planted_texts
 from costrail.demo.timeline import IntArray, Timeline
 from costrail.demo.truth import PlantedItem
 
@@ -46,6 +46,23 @@ class Planted:
     savings_units: IntArray
     scale: int = E10
 
+    @classmethod
+    def of_rows(
+        cls,
+        timeline: Timeline,
+        kind: str,
+        provider: str,
+        resources: Iterable[str],
+        wasted: Sequence[CostRows],
+        fixed: Sequence[CostRows] = (),
+        scale: int = E10,
+    ) -> Planted:
+        """Waste that costs what the `wasted` rows bill; fixed, the `fixed` rows would be billed
+        instead (none when the fix is to stop paying), so the saving is the difference."""
+        cost = period_costs(timeline, wasted)
+        savings = cost - period_costs(timeline, fixed) if fixed else cost
+        return cls(kind, provider, tuple(resources), cost, savings, scale)
+
     def to_truth(self, timeline: Timeline) -> PlantedItem:
         def by_period(units: IntArray) -> dict[str, Decimal]:
             return {
@@ -53,7 +70,7 @@ class Planted:
                 for p, u in zip(timeline.periods, units, strict=True)
             }
 
-        text = PLANTED_TEXTS[(self.provider, self.kind)]
+        text = planted_texts()[(self.provider, self.kind)]
         return PlantedItem(
             kind=self.kind,
             provider=self.provider,

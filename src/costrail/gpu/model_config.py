@@ -153,7 +153,11 @@ def matmul_params_active(config: ModelConfig) -> int:
     return config.layers * counts.per_layer_linear_active + config.vocab * config.hidden
 
 
-def _gpt2(name: str, layers: int, hidden: int, heads: int) -> ModelConfig:
+def gpt2_shape(
+    name: str, layers: int, hidden: int, heads: int, positions: int = 1024
+) -> ModelConfig:
+    """A GPT-2-style model of this depth and width: 4h MLP, biases, LayerNorm, tied embeddings,
+    learned positions and the GPT-2 vocabulary (the presets and the GPU validation bench)."""
     return ModelConfig(
         name=name,
         layers=layers,
@@ -164,7 +168,7 @@ def _gpt2(name: str, layers: int, hidden: int, heads: int) -> ModelConfig:
         intermediate=4 * hidden,
         gated_mlp=False,
         tied_embeddings=True,
-        learned_positions=1024,
+        learned_positions=positions,
         rms_norm=False,
         qkv_bias=True,
         out_bias=True,
@@ -191,10 +195,10 @@ def _llama(
 PRESETS: dict[str, ModelConfig] = {
     preset.name: preset
     for preset in (
-        _gpt2("gpt2-125m", 12, 768, 12),
-        _gpt2("gpt2-350m", 24, 1024, 16),
-        _gpt2("gpt2-774m", 36, 1280, 20),
-        _gpt2("gpt2-1.5b", 48, 1600, 25),
+        gpt2_shape("gpt2-125m", 12, 768, 12),
+        gpt2_shape("gpt2-350m", 24, 1024, 16),
+        gpt2_shape("gpt2-774m", 36, 1280, 20),
+        gpt2_shape("gpt2-1.5b", 48, 1600, 25),
         _llama("llama-2-7b", 32, 4096, 32, 32, 11008, 32000),
         _llama("llama-2-13b", 40, 5120, 40, 40, 13824, 32000),
         _llama("llama-2-70b", 80, 8192, 64, 8, 28672, 32000),

@@ -2,13 +2,14 @@
 
 For every offer in the price catalogs whose GPU has a spec row, the planner finds the fastest
 strategy that fits (`strategies`), prices it on-demand, on spot (wall time stretched by the
-Young–Daly checkpoint/restart overhead, see `preemption`) and, when a discount is given, under a
-commitment; drops what misses the deadline; keeps the cheapest offer per (cloud, GPU, pricing);
-and ranks by total cost, then time.
+expected checkpoint/restart overhead at Daly's interval, from `costrail.spot.interval`) and,
+when a discount is given, under a commitment; drops what misses the deadline; keeps the cheapest
+offer per (cloud, GPU, pricing); and ranks by total cost, then time.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
@@ -17,12 +18,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from costrail.gpu.explain import explain
 from costrail.gpu.memory import lora_parameters, optimizer_bytes_per_parameter
 from costrail.gpu.model_config import matmul_params_active, parameter_counts
-from costrail.gpu.preemption import spot_overhead
 from costrail.gpu.setup import TrainingSetup
 from costrail.gpu.specs import GpuSpec, gpu_specs, resolve_spec
 from costrail.gpu.strategies import Configuration, Job, best_inference, best_training
 from costrail.gpu.throughput import model_flops_per_token
 from costrail.pricing.gpu_offers import CLOUDS, GpuOffer, all_gpu_offers
+from costrail.spot.interval import plan_checkpoints
 
 _GIB = 2**30
 _CENT = Decimal("0.01")
@@ -30,6 +31,8 @@ _CENT = Decimal("0.01")
 COMMITMENT_CLOUDS = ("aws", "azure", "gcp")
 #: Clouds whose 8-GPU machines the planner may join into multi-node clusters (fast networks).
 MULTI_NODE_CLOUDS = ("aws", "azure", "gcp", "lambda")
+#: Below this share of useful time (compute / wall) a spot run is not offered: it mostly restarts.
+MIN_USEFUL_FRACTION = 0.2
 
 
 @dataclass(frozen=True)
@@ -201,16 +204,11 @@ def _priced(
     hours = config.compute_hours
     options = [_option(base, "on-demand", offer.on_demand_usd_per_hour * nodes, hours)]
     if offer.spot_usd_per_hour is not None:
-        overhead = spot_overhead(
-            hours,
-            request.spot_interruptions_per_hour,
-            checkpoint_minutes / 60.0,
-            request.restart_minutes / 60.0,
-            machines=config.nodes,
+        spot = _spot_option(
+            request, base, offer.spot_usd_per_hour * nodes, config, checkpoint_minutes
         )
-        if overhead.viable:
-            spot = _option(base, "spot", offer.spot_usd_per_hour * nodes, overhead.wall_hours)
-            options.append(_with(spot, overhead.overhead_pct, overhead.interval_hours))
+        if spot is not None:
+            options.append(spot)
     if request.commitment_discount_pct is not None and offer.cloud in COMMITMENT_CLOUDS:
         factor = 1 - Decimal(repr(request.commitment_discount_pct)) / 100
         options.append(
@@ -232,8 +230,31 @@ def _option(
     )
 
 
-def _with(option: PlanOption, overhead_pct: float, interval: float | None) -> PlanOption:
-    return replace(option, spot_overhead_pct=overhead_pct, checkpoint_interval_hours=interval)
+def _spot_option(
+    request: PlanRequest,
+    base: dict[str, object],
+    usd_per_hour: Decimal,
+    config: Configuration,
+    checkpoint_minutes: float,
+) -> PlanOption | None:
+    """Spot: compute hours × (1 + Daly's expected overhead); None when it would mostly restart.
+
+    A cluster stops when any machine is interrupted, so its rate is the per-machine rate × nodes.
+    """
+    checkpoints = plan_checkpoints(
+        checkpoint_minutes * 60.0,
+        request.spot_interruptions_per_hour * config.nodes,
+        restart_s=request.restart_minutes * 60.0,
+    )
+    wall_hours = config.compute_hours * (1.0 + checkpoints.overhead_fraction)
+    if config.compute_hours < MIN_USEFUL_FRACTION * wall_hours:
+        return None
+    interval_hours = checkpoints.interval_s / 3600.0
+    return replace(
+        _option(base, "spot", usd_per_hour, wall_hours),
+        spot_overhead_pct=100.0 * checkpoints.overhead_fraction,
+        checkpoint_interval_hours=None if math.isinf(interval_hours) else interval_hours,
+    )
 
 
 def _rank_key(option: PlanOption) -> tuple[Decimal, float, str, str, str]:
@@ -337,8 +358,7 @@ def _ranked(option: PlanOption, rank: int) -> PlanOption:
 def _flops_per_token(job: Job) -> float:
     if job.mode == "inference":
         return 2.0 * matmul_params_active(job.model)
-    mode = {"train": "full", "finetune-lora": "lora", "qlora": "qlora"}[job.mode]
-    setup = TrainingSetup(seq_len=job.seq_len, mode=mode, lora_rank=job.lora_rank)  # type: ignore[arg-type]
+    setup = TrainingSetup(seq_len=job.seq_len, mode=job.training_mode, lora_rank=job.lora_rank)
     return model_flops_per_token(job.model, setup)
 
 

@@ -27,12 +27,17 @@ from costrail.gpu.setup import (
     InferenceSetup,
     Optimizer,
     Parallelism,
+    TrainingMode,
     TrainingSetup,
 )
 from costrail.gpu.specs import GpuSpec, Precision
 
 PlanMode = Literal["train", "finetune-lora", "qlora", "inference"]
-_TRAINING_MODE = {"train": "full", "finetune-lora": "lora", "qlora": "qlora"}
+_TRAINING_MODE: dict[str, TrainingMode] = {
+    "train": "full",
+    "finetune-lora": "lora",
+    "qlora": "qlora",
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,11 @@ class Job:
     mfu: float = 0.40
     global_batch_tokens: int = 4 * 1024 * 1024
     inter_node_gbs: float = 25.0
+
+    @property
+    def training_mode(self) -> TrainingMode:
+        """The estimator's name for what this job trains; KeyError for an inference job."""
+        return _TRAINING_MODE[self.mode]
 
 
 @dataclass(frozen=True)
@@ -132,7 +142,7 @@ def _training_setups(
                 micro_batch=job.micro_batch,
                 precision=precision,
                 optimizer=job.optimizer,
-                mode=_TRAINING_MODE[job.mode],  # type: ignore[arg-type]
+                mode=job.training_mode,
                 lora_rank=job.lora_rank,
                 checkpointing=recompute,
                 attention=job.attention,

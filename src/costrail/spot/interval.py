@@ -64,12 +64,23 @@ def expected_overhead_fraction(
     `T_wall / T_compute = M · e^(R/M) · (e^((τ + C)/M) − 1) / τ`, so the overhead is that minus
     one. A job needing 10 h of compute at an overhead of 0.08 takes 10.8 h on average. It counts
     checkpoint writes, lost work and restarts (`restart_s`: relaunch + reload until the first
-    step). It does not count waiting for new capacity after an interruption.
+    step). It does not count waiting for new capacity after an interruption. Infinite when
+    interruptions come so much faster than cycles that the job would never finish.
     """
     _require_non_negative(checkpoint_s=checkpoint_s, restart_s=restart_s)
     if interval_s < 0 or math.isnan(interval_s) or (interval_s == 0 and checkpoint_s > 0):
         raise ValueError(f"interval_s must be > 0, got {interval_s}")
     mean_s = mtbi_s(interruptions_per_hour)
+    try:
+        return _daly_overhead(interval_s, checkpoint_s, mean_s, restart_s)
+    except OverflowError:
+        return math.inf
+
+
+def _daly_overhead(
+    interval_s: float, checkpoint_s: float, mean_s: float, restart_s: float
+) -> float:
+    """`T_wall / T_compute − 1` of Daly's model, with its limits at τ = 0 and at M or τ infinite."""
     if interval_s == 0:  # free checkpoints taken continuously: only restarts cost anything
         return 0.0 if math.isinf(mean_s) else math.expm1(restart_s / mean_s)
     if math.isinf(mean_s):

@@ -28,6 +28,12 @@ class LoaderPosition:
     def next_epoch(self) -> LoaderPosition:
         return LoaderPosition(self.epoch + 1, 0)
 
+    def after_batch(self, batches_per_epoch: int) -> LoaderPosition:
+        """The position once one more batch is trained: the next batch, or the start of the next
+        epoch after the epoch's last batch (for loops that count steps rather than epochs)."""
+        following = self.next_batch()
+        return following.next_epoch() if following.batch_index >= batches_per_epoch else following
+
     def to_json(self) -> dict[str, int]:
         return {"epoch": self.epoch, "batch_index": self.batch_index}
 

@@ -6,7 +6,7 @@ import signal
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import Self
 
 from costrail.spot.errors import SpotError
@@ -80,10 +80,5 @@ class SigtermWatcher:
     def __enter__(self) -> Self:
         return self.install()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.uninstall()

@@ -7,20 +7,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import ibis
 import pyarrow.parquet as pq
 import pytest
 
 from costrail.errors import InputError
-from costrail.schema.costs import conform_costs
-from costrail.sources import native
-from costrail.sources.aws_cur2 import AwsCur2Reader
-from costrail.sources.base import MappingContext, SourceFile
+from costrail.sources.base import SourceFile
 from costrail.sources.discover import discover
 from costrail.warehouse import Warehouse, connect
 from costrail.warehouse.load import ingest
 from tests.fixtures.aws import cur2_export
 from tests.fixtures.aws.cur2_export import BILLED_TOTAL, EFFECTIVE_TOTAL, ROWS
+from tests.sources.helpers import map_on_spark
 
 LINE_IDS = [row["identity_line_item_id"] for row in ROWS]
 
@@ -380,18 +377,14 @@ def test_snake_case_files_with_map_columns_are_detected_as_cur2(parquet_file: Pa
 def test_cur2_mapping_gives_the_same_totals_on_spark(
     spark_session: Any, parquet_file: Path
 ) -> None:
-    con = ibis.pyspark.connect(spark_session)
-    native_table = native.load(con, [SourceFile.from_path(parquet_file, "parquet")])
-    reader = AwsCur2Reader()
-    context = MappingContext(engine="pyspark", ingest_id="spark-test", source_format=reader.name)
+    files = [SourceFile.from_path(parquet_file, "parquet")]
 
-    mapped = conform_costs(reader.to_focus(native_table, context))
+    mapped, source = map_on_spark(spark_session, "aws-cur2", files)
     totals = mapped.aggregate(
         billed=mapped.BilledCost.sum(), effective=mapped.EffectiveCost.sum()
     ).to_pyarrow()
-    source = reader.source_totals(native_table).to_pyarrow().to_pylist()
 
     assert totals.to_pylist() == [{"billed": BILLED_TOTAL, "effective": EFFECTIVE_TOTAL}]
-    assert [row["source_total"] for row in source] == [BILLED_TOTAL]
+    assert [row["source_total"] for row in source.to_pyarrow().to_pylist()] == [BILLED_TOTAL]
     tagged = mapped.filter(mapped.Tags["team"] == "ml-research").count().to_pyarrow().as_py()
     assert tagged == 2

@@ -20,6 +20,7 @@ from costrail.sources.discover import discover
 from costrail.warehouse import Warehouse
 from costrail.warehouse.load import ingest
 from tests.conftest import PUBLIC_BILLING
+from tests.sources.helpers import write_csv
 
 SAMPLE = (
     PUBLIC_BILLING
@@ -105,13 +106,7 @@ LINES = [
 
 
 def _write_csv(path: Path, lines: list[dict[str, str]], header: list[str] = HEADER) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    opener: Any = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "wt", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=header)
-        writer.writeheader()
-        writer.writerows(lines)
-    return path
+    return write_csv(path, lines, header)
 
 
 def _sample_rows() -> list[dict[str, str]]:

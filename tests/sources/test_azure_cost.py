@@ -8,16 +8,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import ibis
 import pytest
 
 from costrail.errors import InputError
-from costrail.schema.costs import conform_costs
-from costrail.sources import native, readers
-from costrail.sources.base import MappingContext, SourceFile
+from costrail.sources.base import SourceFile
 from costrail.warehouse import Warehouse, connect
 from costrail.warehouse.load import ingest
 from tests.conftest import PUBLIC_BILLING
+from tests.sources.helpers import map_on_spark, write_csv
 
 EA_EXPORTS = PUBLIC_BILLING / "finops-toolkit" / "azure-ea-export"
 EA_ACTUAL = EA_EXPORTS / "EA_ActualCost_Small.csv"
@@ -109,11 +107,7 @@ def test_unparsable_cost_names_file_row_and_column_and_loads_nothing(
 ) -> None:
     rows = _rows(EA_ACTUAL)
     rows[4]["Cost"] = "1,25"
-    broken = tmp_path / "ea_actual.csv"
-    with broken.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    broken = write_csv(tmp_path / "ea_actual.csv", rows)
 
     with pytest.raises(InputError) as raised:
         ingest(warehouse, [broken])
@@ -248,11 +242,7 @@ def test_list_cost_uses_the_pay_as_you_go_cost(mca: dict[int, dict[str, Any]]) -
 def test_tags_that_are_not_json_are_a_counted_warning(warehouse: Warehouse, tmp_path: Path) -> None:
     rows = _rows(EA_ACTUAL)
     rows[1]["Tags"] = '"env": prod'
-    export = tmp_path / "ea_actual.csv"
-    with export.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    export = write_csv(tmp_path / "ea_actual.csv", rows)
 
     report = ingest(warehouse, [export])
 
@@ -262,26 +252,13 @@ def test_tags_that_are_not_json_are_a_counted_warning(warehouse: Warehouse, tmp_
 
 
 @pytest.mark.spark
-def test_mapping_compiles_and_gives_the_same_totals_on_spark() -> None:
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[1]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    con = ibis.pyspark.connect(session)
-    reader = readers.get("azure-cost")()
+def test_mapping_compiles_and_gives_the_same_totals_on_spark(spark_session: Any) -> None:
     files = [SourceFile.from_path(MCA_AMORTIZED, "csv"), SourceFile.from_path(EA_AMORTIZED, "csv")]
-    table = native.load(con, files, reader.arrow_read_options("csv"))
-    context = MappingContext(engine="pyspark", ingest_id="spark-test", source_format=reader.name)
 
-    mapped = conform_costs(reader.to_focus(table, context))
+    mapped, source = map_on_spark(spark_session, "azure-cost", files)
     loaded = mapped.group_by("BillingAccountId").aggregate(
         total=mapped.BilledCost.sum(), rows=mapped.count()
     )
-    source = reader.source_totals(table)
 
     expected = {
         "8611537": _column_total(EA_AMORTIZED, "Cost"),

@@ -11,17 +11,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
 from costrail.errors import InputError
-from costrail.schema.costs import conform_costs
-from costrail.sources import native, readers
-from costrail.sources.base import MappingContext, SourceFile
+from costrail.sources.base import SourceFile
 from costrail.warehouse import Warehouse, connect
 from costrail.warehouse.load import ingest
+from tests.sources.helpers import map_on_spark
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "gcp"
 EXPORT_JSONL = FIXTURES / "billing_export.jsonl"
@@ -331,26 +329,13 @@ def test_missing_invoice_month_is_named(warehouse: Warehouse, tmp_path: Path) ->
 
 
 @pytest.mark.spark
-def test_mapping_compiles_and_gives_the_same_totals_on_spark() -> None:
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[1]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    con = ibis.pyspark.connect(session)
-    reader = readers.get("gcp-billing")()
+def test_mapping_compiles_and_gives_the_same_totals_on_spark(spark_session: Any) -> None:
     files = [SourceFile.from_path(EXPORT_JSONL, "jsonl")]
-    table = native.load(con, files, reader.arrow_read_options("jsonl"))
-    context = MappingContext(engine="pyspark", ingest_id="spark-test", source_format=reader.name)
 
-    mapped = conform_costs(reader.to_focus(table, context))
+    mapped, source = map_on_spark(spark_session, "gcp-billing", files)
     loaded = mapped.group_by(month=mapped.BillingPeriodStart.strftime("%Y%m")).aggregate(
         total=mapped.BilledCost.sum(), rows=mapped.count()
     )
-    source = reader.source_totals(table)
     source = source.select(
         month=source.BillingPeriodStart.strftime("%Y%m"), total=source.source_total
     )

@@ -6,16 +6,16 @@ planner use the prices. Data comes from the catalogs in `data/` (see `data/SOURC
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from importlib import resources
 
 import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
+
+from costrail.package_data import csv_rows
 
 #: Memory per GPU in GiB, by costrail's GPU model name.
 GPU_MEMORY_GIB: dict[str, int] = {
@@ -78,24 +78,19 @@ class InstancePrice:
     spot_usd_per_hour: Decimal | None
 
 
-def _rows(filename: str) -> list[dict[str, str]]:
-    with resources.files("costrail.pricing").joinpath("data", filename).open(encoding="utf-8") as f:
-        return list(csv.DictReader(f))
-
-
 @cache
 def gpu_instances() -> tuple[GpuInstance, ...]:
     """Every known GPU instance type across AWS, Azure and GCP."""
     found: dict[tuple[str, str], GpuInstance] = {}
     for provider, filename in (("aws", "aws_vms.csv"), ("azure", "azure_gpu_vms.csv")):
-        for row in _rows(filename):
+        for row in csv_rows("costrail.pricing", filename):
             model = row["AcceleratorName"]
             if model and row["AcceleratorCount"] and row["InstanceType"]:
                 key = (provider, row["InstanceType"])
                 found[key] = GpuInstance(
                     provider, row["InstanceType"], model, int(float(row["AcceleratorCount"]))
                 )
-    for row in _rows("gcp_gpu_vms.csv"):
+    for row in csv_rows("costrail.pricing", "gcp_gpu_vms.csv"):
         instance = gcp_machine_gpu(row["InstanceType"])
         if instance is not None:
             found[("gcp", row["InstanceType"])] = instance
@@ -221,7 +216,7 @@ def instance_prices(provider: str) -> tuple[InstancePrice, ...]:
         "vast": "vast_vms.csv",
     }[provider]
     prices: dict[tuple[str, str], InstancePrice] = {}
-    for row in _rows(filename):
+    for row in csv_rows("costrail.pricing", filename):
         if not row.get("InstanceType") or not row.get("Price"):
             continue
         spot = row.get("SpotPrice") or ""
@@ -242,7 +237,7 @@ def instance_prices(provider: str) -> tuple[InstancePrice, ...]:
 def gcp_accelerator_prices() -> dict[tuple[str, str], Decimal]:
     """GCP GPUs priced per accelerator: (accelerator name, region) → USD per hour."""
     prices: dict[tuple[str, str], Decimal] = {}
-    for row in _rows("gcp_gpu_vms.csv"):
+    for row in csv_rows("costrail.pricing", "gcp_gpu_vms.csv"):
         if not row["InstanceType"] and row["AcceleratorName"] and row["Price"]:
             prices.setdefault(
                 (row["AcceleratorName"], row["Region"]),

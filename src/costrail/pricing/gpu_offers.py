@@ -14,13 +14,12 @@ Catalog quirks handled here (see data/SOURCES.md and the upstream SOURCES note):
 from __future__ import annotations
 
 import ast
-import csv
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from importlib import resources
 
+from costrail.package_data import csv_rows
 from costrail.pricing.gpu_instances import gcp_machine_gpu
 
 CLOUDS = ("aws", "azure", "gcp", "lambda", "vast")
@@ -41,12 +40,6 @@ class GpuOffer:
     gpu_memory_mib: int | None
     on_demand_usd_per_hour: Decimal
     spot_usd_per_hour: Decimal | None
-
-
-def _rows(filename: str) -> list[dict[str, str]]:
-    path = resources.files("costrail.pricing").joinpath("data", filename)
-    with path.open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
 
 
 def _money(text: str | None) -> Decimal | None:
@@ -94,7 +87,7 @@ def _gpu_info_mib(text: str, count: int, summed: bool) -> int | None:
 def _simple_offers(cloud: str, filename: str) -> list[GpuOffer]:
     """AWS, Azure, Lambda and Vast: one row is one machine with its GPUs."""
     offers: dict[tuple[str, str, int | None], GpuOffer] = {}
-    for row in _rows(filename):
+    for row in csv_rows("costrail.pricing", filename):
         count = _count(row.get("AcceleratorCount", ""))
         on_demand = _money(row.get("Price"))
         if not row.get("InstanceType") or not row.get("AcceleratorName") or not count:
@@ -161,7 +154,7 @@ def _gcp_cheapest_by_region(
 
 
 def _gcp_offers() -> list[GpuOffer]:
-    rows = _rows("gcp_gpu_vms.csv")
+    rows = csv_rows("costrail.pricing", "gcp_gpu_vms.csv")
     prices = _gcp_cheapest_by_region(rows)
     accelerators = {(a, n, r): p for (i, a, n, r), p in prices.items() if not i and a}
     hosts = {(i, r): p for (i, a, n, r), p in prices.items() if i}

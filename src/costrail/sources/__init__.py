@@ -1,13 +1,13 @@
 """Readers of native billing exports; importing this package registers every reader.
 
-Detection tries readers in registration order, most specific formats first.
+Detection tries readers in registration order, most specific formats first: AWS (CUR 2.0, then
+legacy CUR), Azure, GCP, and FOCUS last.
 """
 
 from costrail.sources import (  # noqa: I001  (registration order = detection order: focus last)
-    aws_cur2,  # noqa: F401
-    aws_cur_legacy,  # noqa: F401
-    azure_cost,  # noqa: F401
-    gcp_billing,  # noqa: F401
+    aws,  # noqa: F401
+    azure,  # noqa: F401
+    gcp,  # noqa: F401
     focus,  # noqa: F401
 )
 from costrail.sources.base import Reader, readers

@@ -9,9 +9,10 @@ from __future__ import annotations
 import hashlib
 from abc import ABC, abstractmethod
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, TypeVar
 
 import ibis
 import ibis.expr.types as ir
@@ -23,6 +24,9 @@ FileKind = Literal["parquet", "csv", "jsonl"]
 #: Columns added to every native table by the loader.
 FILE_COLUMN = "__file"
 ROW_COLUMN = "__row"
+
+#: What a re-load replaces: every reader sets these on every row and totals its source by them.
+LOAD_KEY = ("x_Provider", "BillingAccountId", "BillingPeriodStart")
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,11 @@ class MappingContext:
 
 
 class Reader(ABC):
-    """One native export format. Subclasses register themselves in `readers`."""
+    """One native export format.
+
+    Subclasses register with `register_reader`, which sets the three class attributes below and
+    adds the class to `readers`.
+    """
 
     #: registry name, also accepted by `--format`
     name: ClassVar[str]
@@ -137,7 +145,48 @@ class Reader(ABC):
 
 readers: Registry[type[Reader]] = Registry("reader")
 
+ReaderClass = TypeVar("ReaderClass", bound=type[Reader])
+
+
+def register_reader(
+    name: str, *, description: str, file_kinds: tuple[FileKind, ...]
+) -> Callable[[ReaderClass], ReaderClass]:
+    """Class decorator: give a reader its name, description and file kinds, and register it.
+
+    The name is stated once, so the registry key and `Reader.name` cannot disagree. Readers
+    register in import order, which is detection order (see `costrail.sources`).
+    """
+
+    def register(reader: ReaderClass) -> ReaderClass:
+        reader.name = name
+        reader.description = description
+        reader.file_kinds = file_kinds
+        readers.register(name)(reader)
+        return reader
+
+    return register
+
 
 def literal_string(value: str) -> ir.StringScalar:
     """A typed string literal (keeps mypy and every backend happy about the type)."""
     return ibis.literal(value, type="string")
+
+
+def source_position(table: ir.Table) -> dict[str, ir.Value]:
+    """`x_SourceFile` and `x_SourceRow` from the loader's `__file` and `__row`: a row's origin."""
+    return {"x_SourceFile": table[FILE_COLUMN], "x_SourceRow": table[ROW_COLUMN]}
+
+
+def totals_per_load_key(
+    keyed: ir.Table, amount: ir.NumericValue, counted: ir.IntegerValue | None = None
+) -> ir.Table:
+    """What `Reader.source_totals` returns: row count and summed amount per load key.
+
+    `keyed` has the `LOAD_KEY` columns and `amount` (a column of it, at the source's own
+    precision). Every row counts once, unless `counted` says how much each row counts (GCP
+    credits add to the total without being source rows of their own).
+    """
+    return keyed.group_by(list(LOAD_KEY)).aggregate(
+        source_rows=keyed.count() if counted is None else counted.sum(),
+        source_total=amount.sum(),
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import ibis.expr.types as ir
 
@@ -16,12 +16,25 @@ Parser = Callable[[ir.Value], ir.Value]
 def require_columns(peek: FilePeek, required: Iterable[str], what: str) -> None:
     """Raise naming the first missing column when a file lacks columns its format must have."""
     missing = [name for name in required if name not in peek.columns]
+    reject_missing_columns(peek, missing, what)
+
+
+def reject_missing_columns(
+    peek: FilePeek,
+    missing: Sequence[str],
+    what: str,
+    hint: str = "export with all columns included, or pass --format if the format was misdetected",
+) -> None:
+    """Raise naming every missing column (the first as the error's column), if there are any.
+
+    For formats whose mandatory columns go by other names in the file than in the check.
+    """
     if missing:
         raise InputError(
             f"missing mandatory column(s) for {what}: {', '.join(missing)}",
             file=peek.path,
             column=missing[0],
-            hint="export with all columns included, or pass --format if the format was misdetected",
+            hint=hint,
         )
 
 

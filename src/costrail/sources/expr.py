@@ -28,6 +28,11 @@ def _spark_from_json(value: str, spec: str) -> dict[str, str]:  # type: ignore[e
     """Spark: JSON text → map<string,string>."""
 
 
+@ibis.udf.scalar.builtin(name="json_valid", signature=((dt.string,), dt.boolean))
+def duckdb_json_valid(text: str) -> bool:  # type: ignore[empty-body]
+    """DuckDB: whether text is well-formed JSON (its JSON transforms raise on malformed text)."""
+
+
 def blank_to_null(value: ir.StringValue) -> ir.StringValue:
     """Empty or whitespace-only strings become null (CSV exports write missing values as '')."""
     stripped = value.strip()
@@ -43,6 +48,11 @@ def parse_money(value: ir.Value, dtype: dt.DataType = MONEY) -> ir.Value:
         # repr so 0.1 becomes 0.1, not 0.1000000000000000055.
         return _float_text_to_decimal(value.cast("string"), dtype)  # type: ignore[arg-type]
     return value.cast(dtype)
+
+
+def money_literal(amount: int) -> ir.Value:
+    """An exact money constant (the 0 of rows whose cost another row carries)."""
+    return ibis.literal(amount).cast(MONEY)
 
 
 #: Widest decimal an engine parses text into with 64-bit arithmetic.
@@ -132,6 +142,10 @@ def add_months(timestamp: ir.TimestampValue, months: int) -> ir.TimestampValue:
     return (timestamp + ibis.interval(months=months)).cast(TIMESTAMP)  # type: ignore[return-value]
 
 
+def add_days(timestamp: ir.Value, days: int) -> ir.Value:
+    return (timestamp + ibis.interval(days=days)).cast(TIMESTAMP)
+
+
 def json_tags(value: ir.StringValue, engine: str) -> ir.Value:
     """A JSON object in text → string→string map; empty or null text → null."""
     text = blank_to_null(value)
@@ -140,6 +154,17 @@ def json_tags(value: ir.StringValue, engine: str) -> ir.Value:
     if engine == "pyspark":
         return _spark_from_json(text, "map<string,string>")
     return text.cast("json").map.cast(TAGS)  # best effort on other engines
+
+
+def json_readable(text: ir.StringValue, engine: str) -> ir.BooleanValue:
+    """Whether `json_tags` can read the text without failing the query.
+
+    DuckDB's JSON → map transform raises on malformed text instead of giving null, so there the
+    text is validated first; on other engines a failed parse is null.
+    """
+    if engine == "duckdb":
+        return duckdb_json_valid(text)
+    return json_tags(text, engine).notnull()
 
 
 def tags_json_from_columns(columns: dict[str, ir.Value]) -> ir.StringValue:

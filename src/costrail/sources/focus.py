@@ -7,22 +7,20 @@ reported as a counted warning, never silently.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import ibis
 import ibis.expr.types as ir
 
 from costrail.schema.costs import FOCUS_COLUMNS, MONEY, QUANTITY, TAGS, TIMESTAMP
 from costrail.sources.base import (
     FILE_COLUMN,
-    ROW_COLUMN,
-    FileKind,
     FilePeek,
     LoadWarnings,
     MappingContext,
     Reader,
     SourceFile,
-    readers,
+    register_reader,
+    source_position,
+    totals_per_load_key,
 )
 from costrail.sources.checks import require_columns, require_parsable
 from costrail.sources.expr import SOURCE_MONEY, json_tags, parse_money, parse_timestamp
@@ -76,13 +74,13 @@ ALIASES: dict[str, tuple[str, ...]] = {
 NULL_TEXT = "NULL"
 
 
-@readers.register("focus")
+@register_reader(
+    "focus",
+    description="FOCUS 1.0–1.3 cost and usage (CSV or Parquet, any provider)",
+    file_kinds=("csv", "parquet"),
+)
 class FocusReader(Reader):
     """Any FOCUS-conformant CostAndUsage file."""
-
-    name: ClassVar[str] = "focus"
-    description: ClassVar[str] = "FOCUS 1.0–1.3 cost and usage (CSV or Parquet, any provider)"
-    file_kinds: ClassVar[tuple[FileKind, ...]] = ("csv", "parquet")
 
     def detect(self, peek: FilePeek) -> bool:
         return peek.has("BilledCost", "ChargePeriodStart") and (
@@ -132,9 +130,7 @@ class FocusReader(Reader):
         columns["x_Provider"] = (
             provider_key(provider) if provider is not None else ibis.literal("unknown")
         )
-        columns["x_SourceFile"] = table[FILE_COLUMN]
-        columns["x_SourceRow"] = table[ROW_COLUMN]
-        return table.select(**columns)
+        return table.select(**columns, **source_position(table))
 
     def source_totals(self, native: ir.Table) -> ir.Table:
         table = _without_null_text(native)
@@ -155,9 +151,7 @@ class FocusReader(Reader):
             BillingPeriodStart=parse_timestamp(table.BillingPeriodStart),
             _amount=parse_money(table.BilledCost, SOURCE_MONEY),
         )
-        return keyed.group_by(["x_Provider", "BillingAccountId", "BillingPeriodStart"]).aggregate(
-            source_rows=keyed.count(), source_total=keyed._amount.sum()
-        )
+        return totals_per_load_key(keyed, keyed._amount)
 
 
 def _source_column(table: ir.Table, name: str) -> str | None:

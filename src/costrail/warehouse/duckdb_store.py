@@ -103,6 +103,16 @@ class DuckDBWarehouse(Warehouse):
             self._rollback_open()
             self.con.drop_table(ingest_name, force=True)
 
+    def append(self, name: str, rows: pa.Table, schema: ibis.Schema) -> None:
+        if name not in self.con.list_tables():
+            self.con.create_table(name, schema=schema)
+        self.con.insert(name, ibis.memtable(rows).cast(schema))
+
+    def read(self, name: str, schema: ibis.Schema) -> ir.Table:
+        if name not in self.con.list_tables():
+            self.con.create_table(name, schema=schema)
+        return self.con.table(name)
+
     def drop_staged(self, staged: list[ir.Table]) -> None:
         self._rollback_open()
 

@@ -118,6 +118,26 @@ class SparkWarehouse(Warehouse):
         self._register_current()
         self._collect_garbage(pointer)
 
+    def append(self, name: str, rows: pa.Table, schema: ibis.Schema) -> None:
+        """One Parquet file per append under `<dir>/<name>/` (written aside, then renamed)."""
+        folder = self.directory / name
+        folder.mkdir(parents=True, exist_ok=True)
+        import pyarrow.parquet as pq
+
+        final = folder / f"part-{uuid.uuid4().hex}.parquet"
+        temporary = folder / f".{final.name}.tmp"
+        pq.write_table(rows.cast(schema.to_pyarrow()), temporary)
+        os.replace(temporary, final)
+
+    def read(self, name: str, schema: ibis.Schema) -> ir.Table:
+        folder = self.directory / name
+        view = f"_{name}_{uuid.uuid4().hex[:8]}"
+        if folder.exists() and any(folder.glob("part-*.parquet")):
+            self.session.read.parquet(str(folder / "part-*.parquet")).createOrReplaceTempView(view)
+        else:
+            register_arrow(self.con, view, schema.to_pyarrow().empty_table())
+        return _typed(self.con.table(view), schema)
+
     def drop_staged(self, staged: list[ir.Table]) -> None:
         for table in staged:
             path = self._staged_paths.pop(table_name(table), None)

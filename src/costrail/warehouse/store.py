@@ -53,5 +53,13 @@ class Warehouse(ABC):
     def drop_staged(self, staged: list[ir.Table]) -> None:
         """Forget staged tables (after commit or on failure)."""
 
+    @abstractmethod
+    def append(self, name: str, rows: pa.Table, schema: ibis.Schema) -> None:
+        """Append `rows` to table `name` (created with `schema` if missing), atomically."""
+
+    @abstractmethod
+    def read(self, name: str, schema: ibis.Schema) -> ir.Table:
+        """Table `name`; empty with `schema` when nothing was appended yet."""
+
     def close(self) -> None:
         """Release the engine (Spark keeps its session for reuse within the process)."""

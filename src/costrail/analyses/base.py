@@ -38,6 +38,9 @@ class Thresholds:
     commitment_term_discount: Decimal = Decimal("0.28")
     #: regions workloads may move to (region price differences); empty = don't suggest moves
     movable_regions: tuple[str, ...] = ()
+    #: internet egress: monthly cost per resource above which it is listed (information only,
+    #: no saving is claimed: the fix — a CDN, compression, caching — is not visible in the bill)
+    internet_egress_info_monthly_usd: Decimal = Decimal("1000")
     #: environments treated as non-production (tag values, case-insensitive)
     non_production_envs: tuple[str, ...] = (
         "dev",
@@ -78,6 +81,10 @@ class AnalysisContext:
 
 
 Analysis = Callable[[AnalysisContext], list[Finding]]
+
+#: Findings that report a problem without a dollar saving of their own (allocation coverage,
+#: large internet egress): kept whatever their saving, and never counted in savings totals.
+INFORMATIONAL_KINDS = frozenset({"allocation_gap", "internet_egress"})
 analyses: Registry[Analysis] = Registry("analysis")
 
 
@@ -121,12 +128,20 @@ def deduplicate(findings: list[Finding], minimum_usd: Decimal) -> list[Finding]:
         adjusted = finding
         if overlap:
             adjusted = _without_overlap(finding, overlap, claimed)
-        if adjusted.monthly_savings_usd < minimum_usd:
+        if adjusted.monthly_savings_usd < minimum_usd and not _always_kept(finding):
             continue
         for resource in adjusted.resources:
             claimed.setdefault(resource, adjusted.kind)
         kept.append(adjusted)
     return kept
+
+
+def _always_kept(finding: Finding) -> bool:
+    """Informational kinds, and findings whose saving could not be priced (a missing catalog
+    price is a loud warning on the finding, never a silent $0 that the filter would hide)."""
+    if finding.kind in INFORMATIONAL_KINDS:
+        return True
+    return any("missing" in warning and "price" in warning for warning in finding.warnings)
 
 
 def _without_overlap(finding: Finding, overlap: list[str], claimed: dict[str, str]) -> Finding:

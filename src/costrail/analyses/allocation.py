@@ -98,7 +98,10 @@ def tag_value(tags: ir.MapValue, spellings: Iterable[str]) -> ir.StringValue:
     """The first non-empty value among `spellings` of a key, else null (portable map lookups)."""
     values = [_non_empty(tags.get(key)) for key in spellings]
     if not values:
-        return ibis.null("string")  # type: ignore[return-value]
+        # A column (not a scalar) even when no spelling exists, so aggregates over it work.
+        return _non_empty(tags.get("")).isnull().ifelse(  # type: ignore[return-value]
+            ibis.null("string"), ibis.null("string")
+        )
     return ibis.coalesce(*values) if len(values) > 1 else values[0]  # type: ignore[return-value]
 
 

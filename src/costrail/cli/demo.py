@@ -13,12 +13,13 @@ from rich.table import Table
 
 from costrail.cli.ingest import print_report
 from costrail.cli.output import console, handled_errors, money, print_json
+from costrail.cli.report import findings_table, write_report
+from costrail.report import report_for
+from costrail.report.model import team_expression
 from costrail.schema.costs import MONEY
 from costrail.warehouse import Warehouse, connect
 from costrail.warehouse.load import ingest
 
-#: Tag keys that mean "team" in the demo company (real companies spell it several ways).
-TEAM_TAG_ALIASES = ("team", "Team", "owner-team", "owner_team")
 PROVIDER_DIRECTORIES = ("aws", "gcp", "azure")
 
 
@@ -69,17 +70,27 @@ def demo_command(
                 report = ingest(store, paths)
             print_report(report)
         summary = summarise(store)
+        cost_report = report_for(store)
+        report_path = directory / "report.html"
+        write_report(cost_report, report_path, None)
     if as_json:
-        print_json({"out": str(directory), "warehouse": url, "summary": summary})
+        print_json(
+            {
+                "out": str(directory),
+                "warehouse": url,
+                "summary": summary,
+                "report": str(report_path),
+                "top_findings": [finding.to_dict() for finding in cost_report.top_findings],
+            }
+        )
         return
     _print_summary(summary, truth)
-
-
-def team_expression(costs: ir.Table) -> ir.Value:
-    """The team a row belongs to: every spelling of the team tag key, values compared
-    case-insensitively (`Research` and `research` are one team); '(untagged)' otherwise."""
-    candidates = [costs.Tags.get(key).strip().lower() for key in TEAM_TAG_ALIASES]
-    return ibis.coalesce(*candidates, ibis.literal("(untagged)"))
+    console.print(findings_table(cost_report.top_findings, title="Top findings"))
+    console.print(
+        f"savings potential {money(cost_report.monthly_savings_usd)} USD/month across "
+        f"{len(cost_report.findings)} findings · report written to {report_path}",
+        highlight=False,
+    )
 
 
 def summarise(store: Warehouse) -> dict[str, list[dict[str, object]]]:

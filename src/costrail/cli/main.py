@@ -9,6 +9,7 @@ from costrail.cli.explore import explore_command
 from costrail.cli.export import export_app
 from costrail.cli.ingest import ingest_command
 from costrail.cli.plan import plan_command
+from costrail.cli.report import findings_command, report_command
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -19,6 +20,8 @@ app.command("ingest")(ingest_command)
 app.command("explore")(explore_command)
 app.command("demo")(demo_command)
 app.command("plan")(plan_command)
+app.command("report")(report_command)
+app.command("findings")(findings_command)
 app.add_typer(export_app, name="export")
 
 

@@ -191,17 +191,23 @@ def best_level(hourly_on_demand_usd: list[Decimal], discount: Decimal) -> Commit
 
 
 def _eligible_hourly(context: AnalysisContext, days: int) -> dict[tuple[str, str], list[Decimal]]:
-    """On-demand instance spend per hour of the last `days`, per commitment family.
+    """On-demand instance spend per hour of the last `days`, per commitment family, net of
+    commitment credits billed beside it (never below 0 in an hour).
 
     Daily rows (Azure) are spread evenly over their hours; hours without spend count as 0.
     """
     start = context.window_end - timedelta(days=days)
     costs = context.costs
+    # Usage already covered by a commitment billed as a separate credit (GCP CUD credits)
+    # is not eligible: those credits are netted against the usage of the same hour.
+    on_demand_usage = (costs.ChargeCategory == "Usage") & (costs.x_PurchaseOption == "OnDemand")
+    commitment_credit = (costs.ChargeCategory == "Credit") & (
+        costs.x_PurchaseOption == "CommittedUse"
+    )
     rows = costs.filter(
         costs.ChargePeriodStart >= start,
         costs.ChargePeriodStart < context.window_end,
-        costs.ChargeCategory == "Usage",
-        costs.x_PurchaseOption == "OnDemand",
+        on_demand_usage | commitment_credit,
         costs.x_InstanceType.notnull(),
     )
     family = _family_expr(rows)
@@ -224,7 +230,10 @@ def _eligible_hourly(context: AnalysisContext, days: int) -> dict[tuple[str, str
         per_hour = Decimal(record["spend"]) / length
         for hour in range(first, min(first + length, hours)):
             spend_by_hour[hour] += per_hour
-    return series
+    return {
+        key: [max(spend, Decimal(0)) for spend in spend_by_hour]
+        for key, spend_by_hour in series.items()
+    }
 
 
 def _family_expr(rows: ir.Table) -> ir.StringValue:

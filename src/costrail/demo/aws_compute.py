@@ -16,6 +16,7 @@ import numpy as np
 from costrail.demo.aws_lines import (
     AWS_REGIONS,
     CurBatch,
+    Template,
     ec2_usage_type,
     hourly_seconds,
     list_price_template,
@@ -55,6 +56,35 @@ _SAGEMAKER_OPERATIONS = {
 
 #: Compute Savings Plan rate as a fraction of On-Demand (1 year, No Upfront, GPU instances).
 SAVINGS_PLAN_RATE_FRACTION = Decimal("0.72")
+#: SageMaker Savings Plan rate as a fraction of the list price (1 year, No Upfront, ml.g5).
+SAGEMAKER_SAVINGS_PLAN_RATE_FRACTION = Decimal("0.72")
+
+
+@dataclass(frozen=True)
+class SavingsPlanOffering:
+    """How a plan's fee rows name it: product code, usage type, description, offering type."""
+
+    product_code: str
+    usage_type: str
+    description: str
+    product_name: str
+    offering_type: str
+
+
+COMPUTE_SAVINGS_PLAN = SavingsPlanOffering(
+    "ComputeSavingsPlans",
+    "ComputeSP:1yrNoUpfront",
+    "1 year No Upfront Compute Savings Plan",
+    "Savings Plans for AWS Compute usage",
+    "ComputeSavingsPlans",
+)
+SAGEMAKER_SAVINGS_PLAN = SavingsPlanOffering(
+    "SageMakerSavingsPlans",
+    "SageMakerSP:1yrNoUpfront",
+    "1 year No Upfront SageMaker Savings Plan",
+    "Savings Plans for Amazon SageMaker usage",
+    "SageMakerSavingsPlans",
+)
 
 
 @dataclass(frozen=True)
@@ -188,10 +218,12 @@ def ec2_seconds(
     return metered(ec2_template(instance, purchase), hours, seconds, 3600, rate, on_demand)
 
 
-def savings_plan_columns(sp_arn: str) -> dict[str, object]:
+def savings_plan_columns(
+    sp_arn: str, offering: SavingsPlanOffering = COMPUTE_SAVINGS_PLAN
+) -> dict[str, object]:
     return {
         "savings_plan_savings_plan_a_r_n": sp_arn,
-        "savings_plan_offering_type": "ComputeSavingsPlans",
+        "savings_plan_offering_type": offering.offering_type,
         "savings_plan_payment_option": "No Upfront",
         "savings_plan_purchase_term": "1yr",
         "savings_plan_start_time": "2026-03-01T00:00:00.000Z",
@@ -218,7 +250,11 @@ def savings_plan_covered(
 
 
 def savings_plan_fees(
-    timeline: Timeline, sp_arn: str, commitment_per_hour: Decimal, used_e10_by_hour: IntArray
+    timeline: Timeline,
+    sp_arn: str,
+    commitment_per_hour: Decimal,
+    used_e10_by_hour: IntArray,
+    offering: SavingsPlanOffering = COMPUTE_SAVINGS_PLAN,
 ) -> list[CurBatch]:
     """One SavingsPlanRecurringFee row per hour: the commitment, and how much of it was used."""
     commitment_e10 = to_units(commitment_per_hour, E10)
@@ -231,10 +267,10 @@ def savings_plan_fees(
         hours = np.arange(first, end, dtype=np.int64)
         template = usage_template(
             account=AWS_PAYER_ACCOUNT,
-            product_code="ComputeSavingsPlans",
-            usage_type="ComputeSP:1yrNoUpfront",
+            product_code=offering.product_code,
+            usage_type=offering.usage_type,
             operation=None,
-            description="1 year No Upfront Compute Savings Plan",
+            description=offering.description,
             resource_id=sp_arn,
             region=None,
             unit="Hrs",
@@ -242,11 +278,11 @@ def savings_plan_fees(
             public_rate=None,
             tags=(),
             product_family=None,
-            product_name="Savings Plans for AWS Compute usage",
+            product_name=offering.product_name,
             line_item_type="SavingsPlanRecurringFee",
             pricing_term=None,
         )
-        template.update(savings_plan_columns(sp_arn))
+        template.update(savings_plan_columns(sp_arn, offering))
         template["savings_plan_recurring_commitment_for_billing_period"] = float(
             commitment_per_hour * (end - first)
         )
@@ -258,6 +294,55 @@ def savings_plan_fees(
         batch.sp_used_e10 = np.minimum(used_e10_by_hour[first:end], commitment_e10)
         batches.append(batch)
     return batches
+
+
+def sagemaker_savings_plan_rate(component: str, instance_type: str) -> Decimal:
+    price = SAGEMAKER_PRICES[component][instance_type]
+    return (price * SAGEMAKER_SAVINGS_PLAN_RATE_FRACTION).quantize(Decimal("0.0001"))
+
+
+def sagemaker_covered(
+    component: str,
+    instance_type: str,
+    account: str,
+    resource_arn: str,
+    owner: Owner,
+    hours: IntArray,
+    seconds: IntArray,
+    sp_arn: str,
+) -> tuple[CurBatch, CurBatch]:
+    """SageMaker instance-hours under a SageMaker Savings Plan: covered rows and negations."""
+    price = SAGEMAKER_PRICES[component][instance_type]
+    covered = sagemaker(component, instance_type, account, resource_arn, owner, hours, seconds)
+    covered.template = _sagemaker_sp_template(covered.template, "SavingsPlanCoveredUsage", sp_arn)
+    covered.template["savings_plan_savings_plan_rate"] = float(
+        sagemaker_savings_plan_rate(component, instance_type)
+    )
+    sp_rate_e10 = to_units(sagemaker_savings_plan_rate(component, instance_type), E10)
+    covered.sp_effective_e10 = scaled_product(seconds, sp_rate_e10, 3600)
+    negation = metered(
+        _sagemaker_sp_template(covered.template, "SavingsPlanNegation", sp_arn),
+        hours,
+        seconds,
+        3600,
+        price,
+    )
+    negation.template["line_item_line_item_description"] = (
+        f"SavingsPlanNegation used by AccountId : {account} "
+        f"and UsageSku : {negation.template['product_sku']}"
+    )
+    negation.cost_e10 = -negation.cost_e10
+    negation.usage_amount = np.zeros(hours.size)
+    negation.public_cost_e10 = None
+    return covered, negation
+
+
+def _sagemaker_sp_template(template: Template, line_type: str, sp_arn: str) -> Template:
+    return {
+        **template,
+        "line_item_line_item_type": line_type,
+        **savings_plan_columns(sp_arn, SAGEMAKER_SAVINGS_PLAN),
+    }
 
 
 def sagemaker(

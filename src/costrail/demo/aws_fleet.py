@@ -9,6 +9,7 @@ the EC2 fleets; SageMaker, storage, logs and Bedrock are in `aws_fleet_services`
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from costrail.demo import aws_compute as compute
 from costrail.demo import aws_fleet_services, patterns
 from costrail.demo import aws_services as services
 from costrail.demo.aws_billing import activate_credits, sales_tax
-from costrail.demo.aws_compute import ec2_instance
+from costrail.demo.aws_compute import Ec2Instance, ec2_instance
 from costrail.demo.aws_lines import AwsBuild, CurBatch
 from costrail.demo.aws_scale import scale_workers
 from costrail.demo.company import (
@@ -40,11 +41,13 @@ def build_aws(
     `target_rows` adds a batch-inference fleet so the CUR has about that many rows.
     """
     build = AwsBuild()
-    _training_with_savings_plan(build, timeline, ids, clean)
+    serving = _serving_nodes(ids)
+    # Clean, the Savings Plan also covers the steady 24×7 serving fleet (the optimum commitment).
+    _training_with_savings_plan(build, timeline, ids, clean, serving if clean else [])
     _fine_tuning(build, timeline, ids, clean)
     atlas_spot_hours = _spot_experiments(build, timeline, ids)
     _dev_boxes(build, timeline, ids, clean)
-    _serving(build, timeline, ids)
+    _serving(build, timeline, ids, serving, on_demand=not clean)
     if not clean:
         _runaway_sweep(build, timeline, ids)
     aws_fleet_services.sagemaker(build, timeline, ids, clean)
@@ -60,8 +63,14 @@ def build_aws(
     return build
 
 
-def _training_with_savings_plan(build: AwsBuild, tl: Timeline, ids: IdFactory, clean: bool) -> None:
-    """Two p4d nodes train 24×7 under a Compute Savings Plan bought for three nodes."""
+def _training_with_savings_plan(
+    build: AwsBuild, tl: Timeline, ids: IdFactory, clean: bool, also_covered: list[Ec2Instance]
+) -> None:
+    """Two p4d nodes train 24×7 under a Compute Savings Plan bought for three nodes.
+
+    Clean, the plan is sized to the two nodes plus the 24×7 instances in `also_covered`, whose
+    hours it then covers too.
+    """
     sp_arn = f"arn:aws:savingsplans::{AWS_PAYER_ACCOUNT}:savingsplan/{ids.uuid('aws/savings-plan')}"
     nodes = [
         ec2_instance(
@@ -76,14 +85,17 @@ def _training_with_savings_plan(build: AwsBuild, tl: Timeline, ids: IdFactory, c
         for i in range(2)
     ]
     used_by_hour = np.zeros(tl.hours, dtype=np.int64)
-    for node in nodes:
+    for node in nodes + also_covered:
         covered, negation = compute.savings_plan_covered(node, patterns.always_on(tl), sp_arn)
         assert covered.sp_effective_e10 is not None
         np.add.at(used_by_hour, covered.start_hour, covered.sp_effective_e10)
         build.add(covered, negation)
     sp_rate = compute.savings_plan_rate("p4d.24xlarge", "us-east-1")
     nodes_committed = len(nodes) if clean else len(nodes) + 1
-    fees = compute.savings_plan_fees(tl, sp_arn, sp_rate * nodes_committed, used_by_hour)
+    commitment = sp_rate * nodes_committed + sum(
+        (compute.savings_plan_rate(i.instance_type, i.region) for i in also_covered), Decimal(0)
+    )
+    fees = compute.savings_plan_fees(tl, sp_arn, commitment, used_by_hour)
     build.add(*fees)
     if not clean:
         unused = [period_costs(tl, [f]) - _used_by_period(tl, f) for f in fees]
@@ -175,11 +187,10 @@ def _dev_boxes(build: AwsBuild, tl: Timeline, ids: IdFactory, clean: bool) -> No
             )
 
 
-def _serving(build: AwsBuild, tl: Timeline, ids: IdFactory) -> None:
-    """The Lumen chat API: three g6e.xlarge On-Demand 24×7, with internet egress."""
-    curve = patterns.diurnal(tl, 1.5, 6.0)
-    for i in range(3):
-        node = ec2_instance(
+def _serving_nodes(ids: IdFactory) -> list[Ec2Instance]:
+    """The Lumen chat API's three g6e.xlarge, running 24×7."""
+    return [
+        ec2_instance(
             ids,
             f"lumen-serve-g6e-{i}",
             "g6e.xlarge",
@@ -188,7 +199,19 @@ def _serving(build: AwsBuild, tl: Timeline, ids: IdFactory) -> None:
             "prod",
             PLATFORM_LUMEN,
         )
-        build.add(compute.ec2_hours(node, patterns.always_on(tl)))
+        for i in range(3)
+    ]
+
+
+def _serving(
+    build: AwsBuild, tl: Timeline, ids: IdFactory, nodes: list[Ec2Instance], on_demand: bool
+) -> None:
+    """The serving fleet's internet egress and, when `on_demand`, its On-Demand hours (else the
+    Savings Plan covers them)."""
+    curve = patterns.diurnal(tl, 1.5, 6.0)
+    for node in nodes:
+        if on_demand:
+            build.add(compute.ec2_hours(node, patterns.always_on(tl)))
         noise = ids.rng(f"aws/{node.name}/egress").uniform(0.8, 1.2, tl.hours)
         mb = np.round(curve * noise * 1000).astype(np.int64)
         build.add(

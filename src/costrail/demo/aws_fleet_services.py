@@ -14,6 +14,7 @@ from costrail.demo.aws_lines import AwsBuild, CurBatch, hourly_seconds
 from costrail.demo.company import (
     APPLIED_ORCA,
     AWS_ACCOUNTS,
+    AWS_PAYER_ACCOUNT,
     DATA_INGEST,
     PLATFORM_LUMEN,
     RESEARCH_ATLAS,
@@ -61,17 +62,7 @@ def sagemaker(build: AwsBuild, tl: Timeline, ids: IdFactory, clean: bool) -> Non
         )
     )
     endpoint = arn.format(account=prod, kind="endpoint", name="lumen-embed-prod")
-    build.add(
-        compute.sagemaker(
-            "Host",
-            "ml.g5.2xlarge",
-            prod,
-            endpoint,
-            PLATFORM_LUMEN,
-            tl.all_hours,
-            np.full(tl.hours, 7200, dtype=np.int64),
-        )
-    )
+    _serving_endpoint(build, tl, ids, endpoint, clean)
     requests = patterns.diurnal(tl, 0.4, 2.5) * ids.rng("aws/lumen-embed-prod/data").uniform(
         0.8, 1.2, tl.hours
     )
@@ -95,6 +86,34 @@ def sagemaker(build: AwsBuild, tl: Timeline, ids: IdFactory, clean: bool) -> Non
         )
         build.add(batch)
         build.planted.append(Planted.of_rows(tl, "unused_endpoint", "aws", [unused], [batch]))
+
+
+def _serving_endpoint(
+    build: AwsBuild, tl: Timeline, ids: IdFactory, endpoint: str, clean: bool
+) -> None:
+    """Two ml.g5.2xlarge behind the embedding endpoint, 24×7: On-Demand, or clean under a
+    SageMaker Savings Plan sized to exactly those two instances (the optimum commitment)."""
+    prod = AWS_ACCOUNTS["prod"]
+    instances = 2
+    seconds = np.full(tl.hours, instances * 3600, dtype=np.int64)
+    args = ("Host", "ml.g5.2xlarge", prod, endpoint, PLATFORM_LUMEN, tl.all_hours, seconds)
+    if not clean:
+        build.add(compute.sagemaker(*args))
+        return
+    sp_arn = f"arn:aws:savingsplans::{AWS_PAYER_ACCOUNT}:savingsplan/" + ids.uuid(
+        "aws/sagemaker-savings-plan"
+    )
+    covered, negation = compute.sagemaker_covered(*args, sp_arn)
+    assert covered.sp_effective_e10 is not None
+    used_by_hour = np.zeros(tl.hours, dtype=np.int64)
+    np.add.at(used_by_hour, covered.start_hour, covered.sp_effective_e10)
+    commitment = compute.sagemaker_savings_plan_rate("Host", "ml.g5.2xlarge") * instances
+    build.add(covered, negation)
+    build.add(
+        *compute.savings_plan_fees(
+            tl, sp_arn, commitment, used_by_hour, compute.SAGEMAKER_SAVINGS_PLAN
+        )
+    )
 
 
 def _bucket_in_use(

@@ -116,14 +116,29 @@ def vm_price() -> Decimal:
     raise KeyError(f"no catalog price for {VM_SIZE} in {LOCATION[0]}")
 
 
-def vm_days(name: str, owner: Owner, hours_by_day: IntArray) -> AzureBatch:
-    """Daily VM rows: Quantity = hours run that day (days with no hours have no row)."""
-    price = vm_price()
+def vm_spot_price() -> Decimal:
+    """Catalog Spot price, to the 1e-4 USD the EA export's prices are kept in here."""
+    for price in instance_prices("azure"):
+        if price.instance_type == VM_SIZE and price.region == LOCATION[0]:
+            if price.spot_usd_per_hour is None:
+                break
+            return price.spot_usd_per_hour.quantize(Decimal("0.0001"))
+    raise KeyError(f"no catalog spot price for {VM_SIZE} in {LOCATION[0]}")
+
+
+def vm_days(name: str, owner: Owner, hours_by_day: IntArray, spot: bool = False) -> AzureBatch:
+    """Daily VM rows: Quantity = hours run that day (days with no hours have no row).
+
+    `spot` bills a Spot VM: its own meter ("ND96isr H100 v5 Spot") at the Spot price, and
+    PricingModel Spot.
+    """
+    price = vm_spot_price() if spot else vm_price()
+    meter_name = "ND96isr H100 v5 Spot" if spot else "ND96isr H100 v5"
     meter = {
-        "ProductName": "Virtual Machines NDisrH100v5 Series - ND96isr H100 v5 - US East",
+        "ProductName": f"Virtual Machines NDisrH100v5 Series - {meter_name} - US East",
         "MeterCategory": "Virtual Machines",
         "MeterSubCategory": "NDisrH100v5 Series",
-        "MeterName": "ND96isr H100 v5",
+        "MeterName": meter_name,
         "UnitOfMeasure": "1 Hour",
         "ConsumedService": "Microsoft.Compute",
         "AdditionalInfo": json.dumps(
@@ -142,8 +157,11 @@ def vm_days(name: str, owner: Owner, hours_by_day: IntArray) -> AzureBatch:
     group = "rg-atlas-training"
     resource_id = _resource(group, "Microsoft.Compute", f"virtualMachines/{name}")
     days = np.flatnonzero(hours_by_day > 0).astype(np.int64)
+    static = _static(meter, resource_id, name, group, owner, price)
+    if spot:
+        static["PricingModel"] = "Spot"
     return AzureBatch(
-        _static(meter, resource_id, name, group, owner, price),
+        static,
         days,
         hours_by_day[days] * 10**6,
         price,
@@ -225,7 +243,17 @@ def build_azure(timeline: Timeline, ids: IdFactory, clean: bool) -> AzureBuild:
     team_owner = Owner("research", "atlas", "research", "atlas-70b", "team", "alice")
     title_owner = Owner("research", "atlas", "research", "atlas-70b", "Team", "alice")
     runs = patterns.training_runs(ids.rng("azure/nd-h100-0"), timeline, 0.5, 48, 168)
-    build.batches.append(vm_days("atlas-nd-h100-0", team_owner, runs.reshape(-1, 24).sum(axis=1)))
+    runs_by_day = runs.reshape(-1, 24).sum(axis=1)
+    on_demand = vm_days("atlas-nd-h100-0", team_owner, runs_by_day)
+    spot = vm_days("atlas-nd-h100-0", team_owner, runs_by_day, spot=True)
+    build.batches.append(spot if clean else on_demand)
+    if not clean:
+        resources = [on_demand.static["ResourceId"]]
+        build.planted.append(
+            Planted.of_rows(
+                timeline, "ondemand_should_be_spot", "azure", resources, [on_demand], [spot]
+            )
+        )
     job_end = timeline.hour_of(datetime(2026, 10, 20, tzinfo=UTC))
     job = patterns.between(timeline, 0, job_end)
     left_running = patterns.between(timeline, job_end, timeline.hours)

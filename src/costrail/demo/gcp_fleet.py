@@ -26,6 +26,7 @@ from costrail.demo.ids import IdFactory
 from costrail.demo.money import E6
 from costrail.demo.planting import Planted
 from costrail.demo.timeline import BoolArray, Timeline
+from costrail.package_data import csv_rows
 from costrail.pricing.gpu_instances import gcp_accelerator_prices
 
 #: Machine families: (core USD/vCPU-hour, RAM USD/GiB-hour, SKU family word).
@@ -35,6 +36,8 @@ CORE_RAM_PRICES = {
     "n1": (Decimal("0.031611"), Decimal("0.004237"), "N1 Predefined"),
 }
 GPU_SKU_NAMES = {"A100": "Nvidia Tesla A100", "L4": "Nvidia L4", "T4": "Nvidia Tesla T4"}
+#: Spot VMs bill under their own SKUs, named like the On-Demand ones with this prefix.
+SPOT_SKU_PREFIX = "Spot Preemptible "
 #: 1-year resource-based CUD price of an L4 GPU as a fraction of On-Demand.
 CUD_FRACTION = Decimal("0.63")
 
@@ -66,12 +69,46 @@ def vm_global_name(ids: IdFactory, vm: Vm) -> str:
     return f"//compute.googleapis.com/projects/{project_id}/zones/{vm.zone}/instances/{number}"
 
 
-def vm_rows(ids: IdFactory, vm: Vm, mask: BoolArray) -> list[GcpBatch]:
-    """Core, RAM and GPU rows of one VM for every hour in `mask` (per-second SKUs, hourly rows)."""
+def spot_prices(vm: Vm) -> tuple[Decimal, Decimal, Decimal]:
+    """Spot (core, RAM, GPU) USD per unit-hour from the shipped catalog.
+
+    The catalog prices a machine type's host (cores + RAM) and each accelerator, On-Demand and
+    Spot; the core and RAM rates are scaled by the host's Spot/On-Demand ratio so that a Spot VM
+    bills exactly the catalog's Spot host price plus its GPUs at the catalog's Spot GPU price.
+    """
+    host: tuple[Decimal, Decimal] | None = None
+    gpu: Decimal | None = None
+    for row in csv_rows("costrail.pricing", "gcp_gpu_vms.csv"):
+        if row["Region"] != vm.region or not row["SpotPrice"]:
+            continue
+        if row["InstanceType"] == vm.machine_type and host is None:
+            host = (Decimal(row["Price"]), Decimal(row["SpotPrice"]))
+        elif not row["InstanceType"] and row["AcceleratorName"] == vm.gpu_model and gpu is None:
+            gpu = Decimal(row["SpotPrice"]) / Decimal(row["AcceleratorCount"] or 1)
+    if host is None or gpu is None:
+        raise KeyError(f"no catalog spot price for {vm.machine_type} in {vm.region}")
+    core_price, ram_price, _ = CORE_RAM_PRICES[vm.family]
+    micro = Decimal("0.000001")
+    ratio = host[1] / host[0]
+    return (
+        (core_price * ratio).quantize(micro),
+        (ram_price * ratio).quantize(micro),
+        gpu.quantize(micro),
+    )
+
+
+def vm_rows(ids: IdFactory, vm: Vm, mask: BoolArray, spot: bool = False) -> list[GcpBatch]:
+    """Core, RAM and GPU rows of one VM for every hour in `mask` (per-second SKUs, hourly rows).
+
+    `spot` bills the hours as a Spot VM: "Spot Preemptible …" SKUs at the catalog Spot prices.
+    """
     hours = np.flatnonzero(mask).astype(np.int64)
     ones = np.ones(hours.size, dtype=np.int64)
     core_price, ram_price, family_word = CORE_RAM_PRICES[vm.family]
     gpu_price = gcp_accelerator_prices()[(vm.gpu_model, vm.region)].quantize(Decimal("0.000001"))
+    prefix = SPOT_SKU_PREFIX if spot else ""
+    if spot:
+        core_price, ram_price, gpu_price = spot_prices(vm)
     system = {
         "compute.googleapis.com/machine_spec": vm.machine_type,
         "compute.googleapis.com/cores": str(vm.vcpus),
@@ -88,7 +125,7 @@ def vm_rows(ids: IdFactory, vm: Vm, mask: BoolArray) -> list[GcpBatch]:
     seconds = 3600.0 * ones
     return [
         metered_rows(
-            fields(f"{family_word} Instance Core running in Americas"),
+            fields(f"{prefix}{family_word} Instance Core running in Americas"),
             "seconds",
             "hour",
             core_price,
@@ -97,7 +134,7 @@ def vm_rows(ids: IdFactory, vm: Vm, mask: BoolArray) -> list[GcpBatch]:
             ones * vm.vcpus,
         ),
         metered_rows(
-            fields(f"{family_word} Instance Ram running in Americas"),
+            fields(f"{prefix}{family_word} Instance Ram running in Americas"),
             "byte-seconds",
             "gibibyte hour",
             ram_price,
@@ -106,7 +143,7 @@ def vm_rows(ids: IdFactory, vm: Vm, mask: BoolArray) -> list[GcpBatch]:
             ones * vm.memory_gib,
         ),
         metered_rows(
-            fields(f"{GPU_SKU_NAMES[vm.gpu_model]} GPU running in Americas"),
+            fields(f"{prefix}{GPU_SKU_NAMES[vm.gpu_model]} GPU running in Americas"),
             "seconds",
             "hour",
             gpu_price,
@@ -120,17 +157,19 @@ def vm_rows(ids: IdFactory, vm: Vm, mask: BoolArray) -> list[GcpBatch]:
 def build_gcp(timeline: Timeline, ids: IdFactory, clean: bool) -> GcpBuild:
     """Every export row of the GCP company and, unless `clean`, its planted waste."""
     build = GcpBuild()
-    _l4_serving(build, timeline, ids)
-    _a100_training(build, timeline, ids)
+    _l4_serving(build, timeline, ids, clean)
+    _a100_training(build, timeline, ids, clean)
     _a100_notebook(build, timeline, ids, clean)
-    _t4_labelling(build, timeline, ids)
+    _t4_labelling(build, timeline, ids, clean)
     gcp_fleet_services.vertex(build, timeline, ids)
     gcp_fleet_services.storage(build, timeline, ids)
     return build
 
 
-def _l4_serving(build: GcpBuild, tl: Timeline, ids: IdFactory) -> None:
-    """Two g2-standard-8 (1 × L4) serve 24×7; a 1-year CUD covers both GPUs."""
+def _l4_serving(build: GcpBuild, tl: Timeline, ids: IdFactory, clean: bool) -> None:
+    """Two g2-standard-8 (1 × L4) serve 24×7; a 1-year CUD covers both GPUs (clean: a second
+    CUD covers their cores and RAM too)."""
+    vms: list[Vm] = []
     commitment_id = "projects/acme-lumen-serving/regions/us-central1/commitments/l4-serving-1y"
     credit = Credit(
         "Committed use discount: GPU",
@@ -152,7 +191,12 @@ def _l4_serving(build: GcpBuild, tl: Timeline, ids: IdFactory) -> None:
         )
         core, ram, gpu = vm_rows(ids, vm, patterns.always_on(tl))
         gpu.credit, gpu.credit_e6 = credit, -gpu.cost_e6
+        if clean:
+            _cud_covered(core, ram, commitment_id="g2-serving-1y", project="serving")
         build.add(core, ram, gpu)
+        vms.append(vm)
+    if clean:
+        _cud_fees(build, tl, vms, with_gpu=False)
     price = (gcp_accelerator_prices()[("L4", "us-central1")] * CUD_FRACTION).quantize(
         Decimal("0.000001")
     )
@@ -180,7 +224,9 @@ def _l4_serving(build: GcpBuild, tl: Timeline, ids: IdFactory) -> None:
     )
 
 
-def _a100_training(build: GcpBuild, tl: Timeline, ids: IdFactory) -> None:
+def _a100_training(build: GcpBuild, tl: Timeline, ids: IdFactory, clean: bool) -> None:
+    """Atlas start/stop training runs on an a2-highgpu-8g: On-Demand (planted) unless `clean`,
+    which runs the same hours as a Spot VM."""
     vm = Vm(
         "atlas-a100-0",
         "a2-highgpu-8g",
@@ -192,9 +238,16 @@ def _a100_training(build: GcpBuild, tl: Timeline, ids: IdFactory) -> None:
         "us-central1-a",
         RESEARCH_ATLAS,
     )
-    build.add(
-        *vm_rows(ids, vm, patterns.training_runs(ids.rng("gcp/atlas-a100-0"), tl, 0.4, 24, 120))
-    )
+    runs = patterns.training_runs(ids.rng("gcp/atlas-a100-0"), tl, 0.4, 24, 120)
+    on_demand, spot = vm_rows(ids, vm, runs), vm_rows(ids, vm, runs, spot=True)
+    build.add(*(spot if clean else on_demand))
+    if not clean:
+        resources = [vm_global_name(ids, vm)]
+        build.planted.append(
+            Planted.of_rows(
+                tl, "ondemand_should_be_spot", "gcp", resources, on_demand, spot, scale=E6
+            )
+        )
 
 
 def _a100_notebook(build: GcpBuild, tl: Timeline, ids: IdFactory, clean: bool) -> None:
@@ -221,10 +274,20 @@ def _a100_notebook(build: GcpBuild, tl: Timeline, ids: IdFactory, clean: bool) -
         )
 
 
-def _t4_labelling(build: GcpBuild, tl: Timeline, ids: IdFactory) -> None:
-    """n1-standard-8 + T4 running all month: sustained-use discounts grow over the month."""
+def _t4_labelling(build: GcpBuild, tl: Timeline, ids: IdFactory, clean: bool) -> None:
+    """n1-standard-8 + T4 running all month: sustained-use discounts grow over the month.
+
+    Clean, a 1-year CUD covers the box (cores, RAM and GPU) instead; SUDs do not apply to
+    usage a CUD covers.
+    """
     owner = Owner(None, None, None, None, "untagged", None)
     vm = Vm("label-studio-t4", "n1-standard-8", 8, 30, "T4", 1, "tools", "us-central1-f", owner)
+    if clean:
+        batches = vm_rows(ids, vm, patterns.always_on(tl))
+        _cud_covered(*batches, commitment_id="labelling-1y", project="tools")
+        build.add(*batches)
+        _cud_fees(build, tl, [vm], with_gpu=True)
+        return
     credit = Credit(
         "Sustained Usage Discount", "Sustained Usage Discount", "", "SUSTAINED_USAGE_DISCOUNT"
     )
@@ -238,3 +301,63 @@ def _t4_labelling(build: GcpBuild, tl: Timeline, ids: IdFactory) -> None:
         batch.credit = credit
         batch.credit_e6 = -((batch.cost_e6 * percent + 50) // 100)
         build.add(batch)
+
+
+CUD_CREDIT_NAMES = {"Core": "CPU", "Ram": "RAM"}
+
+
+def _cud_covered(*batches: GcpBatch, commitment_id: str, project: str) -> None:
+    """Give each batch a COMMITTED_USAGE_DISCOUNT credit equal to its cost (fully covered)."""
+    project_id, _ = GCP_PROJECTS[project]
+    commitment = f"projects/{project_id}/regions/us-central1/commitments/{commitment_id}"
+    for batch in batches:
+        sku_name = str(batch.fields["sku"]["description"])
+        kind = next((word for key, word in CUD_CREDIT_NAMES.items() if key in sku_name), "GPU")
+        batch.credit = Credit(
+            f"Committed use discount: {kind}",
+            f"Committed use discount: {sku_name.removesuffix(' running in Americas')}",
+            commitment,
+            "COMMITTED_USAGE_DISCOUNT",
+        )
+        batch.credit_e6 = -batch.cost_e6
+
+
+def _cud_fees(build: GcpBuild, tl: Timeline, vms: list[Vm], with_gpu: bool) -> None:
+    """Hourly `Commitment v1: …` fee rows for the cores, RAM (and GPUs) of `vms`, at the
+    1-year CUD price (a fraction of On-Demand)."""
+    first = vms[0]
+    core_price, ram_price, family_word = CORE_RAM_PRICES[first.family]
+    # N1 commitments are plain "Cpu"/"Ram"; other families name theirs ("G2 Cpu").
+    family = "" if first.family == "n1" else family_word.split()[0] + " "
+    units = [
+        (f"{family}Cpu", core_price, sum(vm.vcpus for vm in vms)),
+        (f"{family}Ram", ram_price, sum(vm.memory_gib for vm in vms)),
+    ]
+    if with_gpu:
+        gpu_price = gcp_accelerator_prices()[(first.gpu_model, first.region)]
+        units.append(
+            (f"{GPU_SKU_NAMES[first.gpu_model]} GPU", gpu_price, sum(vm.gpu_count for vm in vms))
+        )
+    hours = tl.all_hours
+    for name, price, count in units:
+        fields = row_fields(
+            "compute",
+            f"Commitment v1: {name} in Americas for 1 Year",
+            first.project,
+            None,
+            {},
+            first.region,
+            None,
+            None,
+        )
+        build.add(
+            metered_rows(
+                fields,
+                "seconds",
+                "hour",
+                (price * CUD_FRACTION).quantize(Decimal("0.000001")),
+                hours,
+                np.full(hours.size, 3600.0 * count),
+                np.full(hours.size, count, dtype=np.int64),
+            )
+        )

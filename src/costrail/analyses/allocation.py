@@ -99,9 +99,8 @@ def tag_value(tags: ir.MapValue, spellings: Iterable[str]) -> ir.StringValue:
     values = [_non_empty(tags.get(key)) for key in spellings]
     if not values:
         # A column (not a scalar) even when no spelling exists, so aggregates over it work.
-        return _non_empty(tags.get("")).isnull().ifelse(  # type: ignore[return-value]
-            ibis.null("string"), ibis.null("string")
-        )
+        absent: ir.StringValue = tags.get("costrail:no-such-tag")  # type: ignore[assignment]
+        return absent
     return ibis.coalesce(*values) if len(values) > 1 else values[0]  # type: ignore[return-value]
 
 

@@ -11,6 +11,7 @@ from costrail.analyses import (
     logs,  # noqa: F401
     regions,  # noqa: F401
     spot,  # noqa: F401
+    sprawl,  # noqa: F401
     storage,  # noqa: F401
     transfer,  # noqa: F401
 )

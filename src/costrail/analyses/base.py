@@ -41,6 +41,13 @@ class Thresholds:
     #: internet egress: monthly cost per resource above which it is listed (information only,
     #: no saving is claimed: the fix — a CDN, compression, caching — is not visible in the bill)
     internet_egress_info_monthly_usd: Decimal = Decimal("1000")
+    #: storage growth: consecutive latest monthly averages of stored GB that must each be above
+    #: the one before for a bucket (or a snapshot set) to count as growing without limit
+    sprawl_growth_months: int = 3
+    #: storage growth: age (days) beyond which a lifecycle expiration rule deletes objects
+    sprawl_retention_days: int = 90
+    #: snapshot accumulation: days of snapshots a lifecycle policy keeps
+    snapshot_retention_days: int = 30
     #: environments treated as non-production (tag values, case-insensitive)
     non_production_envs: tuple[str, ...] = (
         "dev",

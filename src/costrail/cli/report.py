@@ -90,17 +90,13 @@ def findings_table(findings: Sequence[Finding], title: str = "Findings") -> Tabl
     table = Table(title=f"{title} ({len(findings)})", title_justify="left")
     table.add_column("#", justify="right")
     table.add_column("saves / month", justify="right", no_wrap=True)
-    table.add_column("kind", no_wrap=True)
-    table.add_column("provider")
-    table.add_column("confidence")
+    table.add_column("kind · provider · confidence", max_width=26, overflow="fold")
     table.add_column("finding", ratio=1)
     for index, finding in enumerate(findings, start=1):
         table.add_row(
             str(index),
             usd(finding.monthly_savings_usd),
-            finding.kind,
-            finding.provider,
-            finding.confidence,
+            f"{finding.kind}\n{finding.provider} · {finding.confidence}",
             finding.title,
         )
     return table

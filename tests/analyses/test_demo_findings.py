@@ -18,7 +18,9 @@ from costrail.findings import Finding
 from costrail.warehouse import Warehouse, connect
 from costrail.warehouse.load import ingest
 
-#: Planted items that billing alone cannot reveal, and why (other issues' analyses find them).
+#: Planted items that are not waste findings, and why (other analyses find them). Items whose
+#: truth `signal` is not "billing: …" (the Azure idle H100 VM, visible only in GPU telemetry)
+#: are excluded too: billing alone shows a 24×7 VM that may as well be busy.
 NOT_FROM_BILLING = {
     "spend_spike": "an anomaly: found by anomaly detection (the watch issue), not a waste finding",
 }

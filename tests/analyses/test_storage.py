@@ -2,50 +2,35 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import ibis
 import pytest
 
-from costrail.analyses import AnalysisContext, analyses, context_for
+from costrail.analyses import AnalysisContext, analyses
 from costrail.analyses.storage import TARGETS, option_for
-from costrail.demo import generate
-from costrail.schema.costs import conform_costs
-from costrail.warehouse import connect
-from costrail.warehouse.load import ingest
+from tests.analyses.helpers import (
+    assert_demo_finding_within_ten_percent,
+    daily_usage_base,
+    demo_context,
+    thirty_day_context,
+)
 
+KIND = "s3_cold_data_in_standard"
 START = datetime(2026, 11, 1, tzinfo=UTC)
-
-
-def demo_context(folder: Path, clean: bool) -> tuple[AnalysisContext, list[dict[str, Any]]]:
-    generate(folder, rows=None, seed=7, clean=clean)
-    warehouse = connect(str(folder / "w.duckdb"))
-    ingest(warehouse, [folder / "aws"])
-    truth = json.loads((folder / "truth.json").read_text())
-    planted = [p for p in truth["planted"] if p["kind"] == "s3_cold_data_in_standard"]
-    return context_for(warehouse.costs(), "duckdb"), planted
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[AnalysisContext, list[dict[str, Any]]]:
-    return demo_context(tmp_path_factory.mktemp("demo"), clean=False)
+    return demo_context(tmp_path_factory.mktemp("demo"), clean=False, kind=KIND)
 
 
 def bucket_rows(gb: int, gets_per_day: int | None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for day in range(30):
-        base = {
-            "ResourceId": "cold-bucket",
-            "x_Provider": "aws",
-            "x_ServiceCode": "AmazonS3",
-            "ChargeCategory": "Usage",
-            "ChargePeriodStart": START + timedelta(days=day),
-            "ChargePeriodEnd": START + timedelta(days=day + 1),
-        }
+        base = daily_usage_base("cold-bucket", "AmazonS3", START, day)
         rows.append(
             base
             | {
@@ -70,22 +55,15 @@ def bucket_rows(gb: int, gets_per_day: int | None) -> list[dict[str, Any]]:
 
 
 def context_of(rows: list[dict[str, Any]]) -> AnalysisContext:
-    table = conform_costs(ibis.memtable(rows))
-    return AnalysisContext(
-        costs=table, engine="duckdb", window_start=START, window_end=START + timedelta(days=30)
-    )
+    return thirty_day_context(rows, START)
 
 
 def test_demo_cold_bucket_found_within_ten_percent(demo: tuple[AnalysisContext, Any]) -> None:
-    context, planted = demo
-    findings = analyses.get("s3_cold_data_in_standard")(context)
-    assert [f.resources for f in findings] == [tuple(p["resources"]) for p in planted]
-    truth = Decimal(planted[0]["monthly_savings_usd"])
-    assert abs(findings[0].monthly_savings_usd - truth) <= truth / 10
+    assert_demo_finding_within_ten_percent(demo, KIND)
 
 
 def test_clean_demo_has_no_cold_bucket(tmp_path: Path) -> None:
-    context, _ = demo_context(tmp_path, clean=True)
+    context, _ = demo_context(tmp_path, clean=True, kind=KIND)
     assert analyses.get("s3_cold_data_in_standard")(context) == []
 
 

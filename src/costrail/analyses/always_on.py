@@ -11,12 +11,11 @@ import ibis.expr.types as ir
 
 from costrail.analyses.base import AnalysisContext, analyses
 from costrail.findings import Finding, Remediation
+from costrail.tags import PROJECT_TAG_KEYS, TEAM_TAG_KEYS
 
 KIND = "idle_gpu_instance"
 #: tag keys that name a resource's environment (CUR 2.0 drops the `user_` prefix on load)
 ENV_TAG_KEYS = ("env", "Env", "ENV", "environment", "Environment", "ENVIRONMENT")
-TEAM_TAG_KEYS = ("team", "Team", "owner-team", "owner_team")
-PROJECT_TAG_KEYS = ("project", "Project")
 #: consumed units that count instance-hours, and those that count seconds
 HOUR_UNITS = ("hrs", "hr", "hours", "hour", "1 hour", "h")
 SECOND_UNITS = ("seconds", "second", "s")
@@ -27,6 +26,18 @@ HOURS_TYPE = dt.Decimal(38, 6)
 def first_tag(tags: ir.MapValue, keys: tuple[str, ...]) -> ir.StringValue:
     """The first of `keys` present in the tag map (tag keys are case-sensitive in the clouds)."""
     return ibis.coalesce(*(tags.get(key) for key in keys))
+
+
+def quantity_where(rows: ir.Table, condition: ir.BooleanValue) -> ir.NumericValue:
+    """PricingQuantity on the rows that match, an exact zero elsewhere, so one sum splits usage."""
+    zero = ibis.literal(0).cast(rows.PricingQuantity.type())
+    return condition.ifelse(rows.PricingQuantity.fill_null(0), zero)  # type: ignore[return-value]
+
+
+def cost_where(rows: ir.Table, condition: ir.BooleanValue) -> ir.NumericValue:
+    """EffectiveCost on the rows that match, an exact zero elsewhere (money keeps its decimal)."""
+    zero = ibis.literal(0).cast(rows.EffectiveCost.type())
+    return condition.ifelse(rows.EffectiveCost, zero)  # type: ignore[return-value]
 
 
 def running_hours_per_period(rows: ir.Table) -> ir.Table:

@@ -7,9 +7,10 @@ from typing import Any
 
 import ibis
 
-from costrail.analyses.always_on import PROJECT_TAG_KEYS, TEAM_TAG_KEYS, first_tag
+from costrail.analyses.always_on import first_tag
 from costrail.analyses.base import AnalysisContext, analyses
 from costrail.findings import Finding, Remediation
+from costrail.tags import PROJECT_TAG_KEYS, TEAM_TAG_KEYS
 
 KIND = "unused_endpoint"
 #: SageMaker real-time hosting instance-hours: `USE1-Host:ml.g5.2xlarge`

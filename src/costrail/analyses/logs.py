@@ -6,12 +6,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import ibis
 import ibis.expr.types as ir
 
-from costrail.analyses.always_on import ENV_TAG_KEYS, PROJECT_TAG_KEYS, TEAM_TAG_KEYS, first_tag
+from costrail.analyses.always_on import ENV_TAG_KEYS, cost_where, first_tag, quantity_where
 from costrail.analyses.base import AnalysisContext, analyses
 from costrail.findings import Finding, Remediation
+from costrail.tags import PROJECT_TAG_KEYS, TEAM_TAG_KEYS
 
 KIND = "log_retention_never_expires"
 RETENTION_OPTIONS_DAYS = (7, 30, 90)
@@ -33,13 +33,11 @@ def window_sums(costs: ir.Table, start: datetime, end: datetime, suffix: str) ->
     )
     stored = rows.x_UsageType.endswith("TimedStorage-ByteHrs")
     ingested = rows.x_UsageType.endswith("DataProcessing-Bytes")
-    zero_q = ibis.literal(0).cast(rows.PricingQuantity.type())
-    zero_m = ibis.literal(0).cast(rows.EffectiveCost.type())
     rows = rows.mutate(
-        _stored=stored.ifelse(rows.PricingQuantity.fill_null(0), zero_q),
-        _stored_cost=stored.ifelse(rows.EffectiveCost, zero_m),
+        _stored=quantity_where(rows, stored),
+        _stored_cost=cost_where(rows, stored),
         _stored_lines=stored.cast("int64"),
-        _ingested=ingested.ifelse(rows.PricingQuantity.fill_null(0), zero_q),
+        _ingested=quantity_where(rows, ingested),
         _ingested_lines=ingested.cast("int64"),
     )
     return rows.group_by("ResourceId").aggregate(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -20,7 +21,7 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from costrail.analyses.always_on import ENV_TAG_KEYS, PROJECT_TAG_KEYS, TEAM_TAG_KEYS, first_tag
+from costrail.analyses.always_on import ENV_TAG_KEYS, first_tag
 from costrail.analyses.base import AnalysisContext, analyses
 from costrail.analyses.storage import (
     ASSUMED_OBJECT_SIZE_GB,
@@ -28,6 +29,7 @@ from costrail.analyses.storage import (
     READ_USAGE_SUFFIX,
 )
 from costrail.findings import Finding, Remediation
+from costrail.tags import PROJECT_TAG_KEYS, TEAM_TAG_KEYS
 
 STORAGE_KIND = "storage_growth"
 SNAPSHOT_KIND = "snapshot_accumulation"
@@ -268,6 +270,41 @@ def _by_key(rows: list[dict[str, Any]], keys: list[str]) -> dict[tuple, list[dic
     return grouped
 
 
+def _growth_expiry(
+    context: AnalysisContext,
+    rows: list[dict[str, Any]],
+    horizon_days: int,
+    keep: Callable[[MonthPoint], bool] | None = None,
+) -> tuple[list[MonthPoint], Expiry] | None:
+    """The months of steady growth reaching into the window and the saving of expiring data
+    after `horizon_days`; None when the growth is old, `keep` rejects the latest month, or the
+    saving is below the minimum worth reporting."""
+    tail = growing_tail(series_of(rows), context.thresholds.sprawl_growth_months)
+    if tail is None or not _recent(context, tail):
+        return None
+    if keep is not None and not keep(tail[-1]):
+        return None
+    expiry = expiry_for(tail, horizon_days)
+    if expiry.monthly_savings_usd < context.thresholds.min_monthly_savings_usd:
+        return None
+    return tail, expiry
+
+
+def _growth_assumptions(context: AnalysisContext, horizon_days: int) -> dict[str, Any]:
+    """The assumptions every growth-expiry finding states, first in its assumptions."""
+    return {
+        "growth_months": context.thresholds.sprawl_growth_months,
+        "min_monthly_growth_share": MIN_MONTHLY_GROWTH_SHARE,
+        "retention_days": horizon_days,
+        "days_per_month": DAYS_PER_MONTH,
+        "gb_added_within_retention": "mean monthly growth × retention days / 30",
+    }
+
+
+def _rarely_read_month(point: MonthPoint) -> bool:
+    return rarely_read(point.reads_per_month, point.average_gb)
+
+
 def _recent(context: AnalysisContext, tail: list[MonthPoint]) -> bool:
     """The series must reach into the analysis window (storage still billed)."""
     start = context.window_start
@@ -341,18 +378,14 @@ def storage_growth_finding(
     context: AnalysisContext, bucket: str, rows: list[dict[str, Any]], label: dict[str, Any]
 ) -> Finding | None:
     thresholds = context.thresholds
-    tail = growing_tail(series_of(rows), thresholds.sprawl_growth_months)
-    if tail is None or not _recent(context, tail):
+    horizon = thresholds.sprawl_retention_days
+    grown = _growth_expiry(context, rows, horizon, keep=_rarely_read_month)
+    if grown is None:
         return None
+    tail, expiry = grown
     last = tail[-1]
     reads = last.reads_per_month
-    if not rarely_read(reads, last.average_gb):
-        return None
-    horizon = thresholds.sprawl_retention_days
-    expiry = expiry_for(tail, horizon)
     monthly = expiry.monthly_savings_usd
-    if monthly < thresholds.min_monthly_savings_usd:
-        return None
     provider = str(label.get("provider") or "")
     never_read = last.read_line_items == 0 or reads == 0
     return Finding(
@@ -379,11 +412,7 @@ def storage_growth_finding(
             "read_request_line_items": sum(p.read_line_items for p in tail),
         },
         assumptions={
-            "growth_months": thresholds.sprawl_growth_months,
-            "min_monthly_growth_share": MIN_MONTHLY_GROWTH_SHARE,
-            "retention_days": horizon,
-            "days_per_month": DAYS_PER_MONTH,
-            "gb_added_within_retention": "mean monthly growth × retention days / 30",
+            **_growth_assumptions(context, horizon),
             "rarely_read": "read requests per month × assumed object size "
             f"{ASSUMED_OBJECT_SIZE_GB} GB ≤ {MAX_READ_SHARE_PER_MONTH} × stored GB",
             "storage_price": "the bucket's own billed rate per GB-month (latest month)",
@@ -475,14 +504,12 @@ def snapshot_finding(
     snapshot_ids: list[str],
 ) -> Finding | None:
     thresholds = context.thresholds
-    tail = growing_tail(series_of(rows), thresholds.sprawl_growth_months)
-    if tail is None or not _recent(context, tail):
-        return None
     horizon = thresholds.snapshot_retention_days
-    expiry = expiry_for(tail, horizon)
-    monthly = expiry.monthly_savings_usd
-    if monthly < thresholds.min_monthly_savings_usd:
+    grown = _growth_expiry(context, rows, horizon)
+    if grown is None:
         return None
+    tail, expiry = grown
+    monthly = expiry.monthly_savings_usd
     provider, account, region = key
     where = " / ".join(str(part) for part in (account, region) if part)
     return Finding(
@@ -506,11 +533,7 @@ def snapshot_finding(
             "snapshots_billed_in_window": len(snapshot_ids),
         },
         assumptions={
-            "growth_months": thresholds.sprawl_growth_months,
-            "min_monthly_growth_share": MIN_MONTHLY_GROWTH_SHARE,
-            "retention_days": horizon,
-            "days_per_month": DAYS_PER_MONTH,
-            "gb_added_within_retention": "mean monthly growth × retention days / 30",
+            **_growth_assumptions(context, horizon),
             "snapshot_set": "all snapshot storage of one account and region",
             "storage_price": "the set's own billed rate per GB-month (latest month)",
         },

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-import ibis
-
-from costrail.analyses.always_on import ENV_TAG_KEYS, PROJECT_TAG_KEYS, TEAM_TAG_KEYS, first_tag
+from costrail.analyses.always_on import ENV_TAG_KEYS, cost_where, first_tag, quantity_where
 from costrail.analyses.base import AnalysisContext, analyses
 from costrail.findings import Finding, Remediation
+from costrail.tags import PROJECT_TAG_KEYS, TEAM_TAG_KEYS
 
 KIND = "s3_cold_data_in_standard"
 #: S3 read requests (GET, SELECT …) of the Standard class: `Requests-Tier2`, `USW2-Requests-Tier2`
@@ -118,13 +117,11 @@ def bucket_rows(context: AnalysisContext) -> list[dict[str, Any]]:
     )
     standard = (rows.x_StorageClass == "STANDARD") & (rows.PricingUnit == "GB-Mo")
     reads = rows.x_UsageType.endswith(READ_USAGE_SUFFIX)
-    zero_q = ibis.literal(0).cast(rows.PricingQuantity.type())
-    zero_m = ibis.literal(0).cast(rows.EffectiveCost.type())
     rows = rows.mutate(
-        _gb_months=standard.ifelse(rows.PricingQuantity.fill_null(0), zero_q),
-        _standard_cost=standard.ifelse(rows.EffectiveCost, zero_m),
+        _gb_months=quantity_where(rows, standard),
+        _standard_cost=cost_where(rows, standard),
         _standard_lines=standard.cast("int64"),
-        _gets=reads.ifelse(rows.PricingQuantity.fill_null(0), zero_q),
+        _gets=quantity_where(rows, reads),
         _read_lines=reads.cast("int64"),
         _team=first_tag(rows.Tags, TEAM_TAG_KEYS),
         _project=first_tag(rows.Tags, PROJECT_TAG_KEYS),

@@ -197,31 +197,8 @@ def _l4_serving(build: GcpBuild, tl: Timeline, ids: IdFactory, clean: bool) -> N
         vms.append(vm)
     if clean:
         _cud_fees(build, tl, vms, with_gpu=False)
-    price = (gcp_accelerator_prices()[("L4", "us-central1")] * CUD_FRACTION).quantize(
-        Decimal("0.000001")
-    )
-    hours = tl.all_hours
-    fields = row_fields(
-        "compute",
-        "Commitment v1: Nvidia L4 GPU in Americas for 1 Year",
-        "serving",
-        None,
-        {},
-        "us-central1",
-        None,
-        None,
-    )
-    build.add(
-        metered_rows(
-            fields,
-            "seconds",
-            "hour",
-            price,
-            hours,
-            np.full(hours.size, 7200.0),
-            np.full(hours.size, 2, dtype=np.int64),
-        )
-    )
+    l4_price = gcp_accelerator_prices()[("L4", "us-central1")]
+    _commitment_fee(build, tl, "Nvidia L4 GPU", "serving", "us-central1", l4_price, 2)
 
 
 def _a100_training(build: GcpBuild, tl: Timeline, ids: IdFactory, clean: bool) -> None:
@@ -338,26 +315,40 @@ def _cud_fees(build: GcpBuild, tl: Timeline, vms: list[Vm], with_gpu: bool) -> N
         units.append(
             (f"{GPU_SKU_NAMES[first.gpu_model]} GPU", gpu_price, sum(vm.gpu_count for vm in vms))
         )
-    hours = tl.all_hours
     for name, price, count in units:
-        fields = row_fields(
-            "compute",
-            f"Commitment v1: {name} in Americas for 1 Year",
-            first.project,
-            None,
-            {},
-            first.region,
-            None,
-            None,
+        _commitment_fee(build, tl, name, first.project, first.region, price, count)
+
+
+def _commitment_fee(
+    build: GcpBuild,
+    tl: Timeline,
+    name: str,
+    project: str,
+    region: str,
+    on_demand_price: Decimal,
+    count: int,
+) -> None:
+    """Hourly `Commitment v1: {name}` fee rows for `count` committed units, at the 1-year CUD
+    price (a fraction of the On-Demand `on_demand_price`)."""
+    hours = tl.all_hours
+    fields = row_fields(
+        "compute",
+        f"Commitment v1: {name} in Americas for 1 Year",
+        project,
+        None,
+        {},
+        region,
+        None,
+        None,
+    )
+    build.add(
+        metered_rows(
+            fields,
+            "seconds",
+            "hour",
+            (on_demand_price * CUD_FRACTION).quantize(Decimal("0.000001")),
+            hours,
+            np.full(hours.size, 3600.0 * count),
+            np.full(hours.size, count, dtype=np.int64),
         )
-        build.add(
-            metered_rows(
-                fields,
-                "seconds",
-                "hour",
-                (price * CUD_FRACTION).quantize(Decimal("0.000001")),
-                hours,
-                np.full(hours.size, 3600.0 * count),
-                np.full(hours.size, count, dtype=np.int64),
-            )
-        )
+    )

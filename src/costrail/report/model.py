@@ -19,12 +19,10 @@ import ibis.expr.types as ir
 
 from costrail.findings import Finding
 from costrail.schema.costs import MONEY
+from costrail.tags import PROJECT_TAG_KEYS, TEAM_TAG_KEYS
 from costrail.warehouse.store import Warehouse
 
-#: Tag keys that mean "team" (real companies spell it several ways); values compare
-#: case-insensitively, so `Research` and `research` are one team.
-TEAM_TAG_KEYS = ("team", "Team", "owner-team", "owner_team")
-PROJECT_TAG_KEYS = ("project", "Project")
+#: Team values compare case-insensitively, so `Research` and `research` are one team.
 MODEL_TAG_KEYS = ("model", "Model")
 ALLOCATION_TAG_KEYS: dict[str, tuple[str, ...]] = {
     "team": TEAM_TAG_KEYS,

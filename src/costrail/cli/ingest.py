@@ -9,7 +9,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from costrail.cli.output import console, handled_errors, print_json
 from costrail.sources import readers
-from costrail.warehouse import connect
+from costrail.warehouse import Warehouse, connect
 from costrail.warehouse.load import IngestReport, ingest
 
 
@@ -36,10 +36,7 @@ def ingest_command(
     print_report(report)
 
 
-def _run(store: object, paths: list[Path], format_name: str | None, quiet: bool) -> IngestReport:
-    from costrail.warehouse.store import Warehouse
-
-    assert isinstance(store, Warehouse)
+def _run(store: Warehouse, paths: list[Path], format_name: str | None, quiet: bool) -> IngestReport:
     if quiet:
         return ingest(store, paths, format_name)
     with Progress(

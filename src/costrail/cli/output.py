@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -18,7 +18,6 @@ from costrail.errors import CostrailError
 
 console = Console()
 error_console = Console(stderr=True)
-T = TypeVar("T")
 
 
 def to_jsonable(value: Any) -> Any:
@@ -75,8 +74,3 @@ def handled_errors() -> Iterator[None]:
     except CostrailError as error:
         error_console.print(f"[bold red]error:[/] {error}", highlight=False)
         raise typer.Exit(code=error.exit_code) from error
-
-
-def run_handled(action: Callable[[], T]) -> T:
-    with handled_errors():
-        return action()

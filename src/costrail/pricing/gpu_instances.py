@@ -129,36 +129,21 @@ def aws_instance_gpu(instance_type: str) -> GpuInstance | None:
     return GpuInstance("aws", instance_type, model, count)
 
 
-def gpu_instance_table() -> ir.Table:
-    """An Ibis table (instance_type, gpu_model, gpu_count) for joining to billing rows."""
-    instances = gpu_instances()
-    return ibis.memtable(
-        {
-            "instance_type": [instance.instance_type for instance in instances],
-            "gpu_model": [instance.gpu_model for instance in instances],
-            "gpu_count": [instance.gpu_count for instance in instances],
-        },
-        schema={"instance_type": "string", "gpu_model": "string", "gpu_count": "int32"},
-    )
-
-
 def gpu_case(instance_type: ir.StringValue) -> tuple[ir.StringValue, ir.IntegerValue]:
-    """(x_GpuModel, x_GpuCount) for an instance-type column, as pure CASE expressions.
+    """(x_GpuModel, x_GpuCount) for an instance-type column of any provider; unknown → nulls."""
+    return _gpu_lookup(instance_type, {i.instance_type: i for i in gpu_instances()})
 
-    A CASE over the few hundred known types avoids a join (which would reorder rows and cost
-    a shuffle on Spark); unknown types give nulls.
-    """
-    instances = {instance.instance_type: instance for instance in gpu_instances()}
-    model_cases = [
-        (instance_type == name, ibis.literal(i.gpu_model)) for name, i in instances.items()
-    ]
-    count_cases = [
-        (instance_type == name, ibis.literal(i.gpu_count, type="int32"))
-        for name, i in instances.items()
-    ]
-    model = ibis.cases(*model_cases, else_=ibis.null("string"))
-    count = ibis.cases(*count_cases, else_=ibis.null("int32"))
-    return model, count  # type: ignore[return-value]
+
+def _gpu_lookup(
+    instance_type: ir.StringValue, by_name: dict[str, GpuInstance]
+) -> tuple[ir.StringValue, ir.IntegerValue]:
+    """Lookups in two literal maps: the instance type is evaluated once per row (a CASE would
+    repeat it in every branch) and no join reorders rows or shuffles on Spark."""
+    models = {name: instance.gpu_model for name, instance in by_name.items()}
+    counts = {name: instance.gpu_count for name, instance in by_name.items()}
+    model_map = ibis.literal(models, type=dt.Map(dt.string, dt.string))
+    count_map = ibis.literal(counts, type=dt.Map(dt.string, dt.int32))
+    return model_map.get(instance_type), count_map.get(instance_type)  # type: ignore[return-value]
 
 
 #: Sizes the AWS family rules are expanded over, so billing rows of types outside the shipped
@@ -189,20 +174,12 @@ def aws_gpu_instance_types() -> tuple[GpuInstance, ...]:
 
 
 def aws_gpu_case(instance_type: ir.StringValue) -> tuple[ir.StringValue, ir.IntegerValue]:
-    """(x_GpuModel, x_GpuCount) for an AWS instance-type column; SageMaker's `ml.` is accepted.
-
-    Lookups in two literal maps: the instance type is evaluated once per row (a CASE would
-    repeat it in every branch); unknown types give nulls.
-    """
-    models: dict[str, str] = {}
-    counts: dict[str, int] = {}
+    """(x_GpuModel, x_GpuCount) for an AWS instance-type column; SageMaker's `ml.` is accepted."""
+    by_name: dict[str, GpuInstance] = {}
     for instance in aws_gpu_instance_types():
-        for name in (instance.instance_type, "ml." + instance.instance_type):
-            models[name] = instance.gpu_model
-            counts[name] = instance.gpu_count
-    model_map = ibis.literal(models, type=dt.Map(dt.string, dt.string))
-    count_map = ibis.literal(counts, type=dt.Map(dt.string, dt.int32))
-    return model_map.get(instance_type), count_map.get(instance_type)  # type: ignore[return-value]
+        by_name[instance.instance_type] = instance
+        by_name["ml." + instance.instance_type] = instance
+    return _gpu_lookup(instance_type, by_name)
 
 
 @cache

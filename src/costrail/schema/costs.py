@@ -118,9 +118,9 @@ EXTENSION_COLUMNS: dict[str, dt.DataType] = {
     "x_InstanceType": STRING,
     "x_GpuModel": STRING,
     "x_GpuCount": dt.int32,
-    "x_PurchaseOption": STRING,
+    "x_PurchaseOption": STRING,  # OnDemand, Spot, Reserved, SavingsPlan, CommittedUse
     "x_StorageClass": STRING,
-    "x_TransferKind": STRING,
+    "x_TransferKind": STRING,  # InterRegion, Internet, IntraRegion
     "x_FromRegion": STRING,
     "x_ToRegion": STRING,
     "x_SourceFormat": STRING,
@@ -130,11 +130,6 @@ EXTENSION_COLUMNS: dict[str, dt.DataType] = {
 }
 
 COSTS_SCHEMA = ibis.schema({**FOCUS_COLUMNS, **EXTENSION_COLUMNS})
-
-#: Purchase options a reader may write into `x_PurchaseOption`.
-PURCHASE_OPTIONS = ("OnDemand", "Spot", "Reserved", "SavingsPlan", "CommittedUse")
-#: Transfer kinds a reader may write into `x_TransferKind`.
-TRANSFER_KINDS = ("InterRegion", "Internet", "IntraRegion")
 
 
 def conform_costs(table: ir.Table) -> ir.Table:

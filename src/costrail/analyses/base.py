@@ -61,13 +61,19 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class AnalysisContext:
-    """What an analysis may read: the costs table and the window it should judge."""
+    """What an analysis may read: the canonical tables and the window it should judge.
+
+    `gpu_samples` and `llm_requests` are None when the warehouse has no such data; an analysis
+    that needs them then returns no findings.
+    """
 
     costs: ir.Table
     engine: str
     window_start: datetime
     window_end: datetime
     thresholds: Thresholds = field(default_factory=Thresholds)
+    gpu_samples: ir.Table | None = None
+    llm_requests: ir.Table | None = None
 
     @property
     def window_days(self) -> Decimal:
@@ -96,7 +102,12 @@ analyses: Registry[Analysis] = Registry("analysis")
 
 
 def context_for(
-    costs: ir.Table, engine: str, thresholds: Thresholds | None = None
+    costs: ir.Table,
+    engine: str,
+    thresholds: Thresholds | None = None,
+    *,
+    gpu_samples: ir.Table | None = None,
+    llm_requests: ir.Table | None = None,
 ) -> AnalysisContext:
     """A context whose window is the last `lookback_days` before the newest charge."""
     chosen = thresholds or Thresholds()
@@ -109,6 +120,8 @@ def context_for(
         window_start=newest - timedelta(days=chosen.lookback_days),
         window_end=newest,
         thresholds=chosen,
+        gpu_samples=gpu_samples,
+        llm_requests=llm_requests,
     )
 
 

@@ -108,6 +108,38 @@ class DuckDBWarehouse(Warehouse):
             self.con.create_table(name, schema=schema)
         self.con.insert(name, ibis.memtable(rows).cast(schema))
 
+    def replace(
+        self, name: str, rows: ir.Table, schema: ibis.Schema, key_columns: tuple[str, ...]
+    ) -> int:
+        if self._open_ingest is not None:
+            raise WarehouseError("a costs load is still open on this connection")
+        if name not in self.con.list_tables():
+            self.con.create_table(name, schema=schema)
+        typed = rows.select(
+            *[rows[column].cast(dtype).name(column) for column, dtype in schema.items()]
+        )
+        self.con._run_pre_execute_hooks(typed)  # type: ignore[attr-defined]  # memtables
+        incoming = f"_incoming_{uuid.uuid4().hex[:12]}"
+        matches = " AND ".join(
+            f'"{name}"."{column}" IS NOT DISTINCT FROM k."{column}"' for column in key_columns
+        )
+        keys = ", ".join(f'"{column}"' for column in key_columns)
+        self._raw.execute("BEGIN TRANSACTION")
+        try:
+            self._raw.execute(f"CREATE TEMP TABLE {incoming} AS {self.con.compile(typed)}")
+            self._raw.execute(
+                f'DELETE FROM "{name}" USING (SELECT DISTINCT {keys} FROM {incoming}) AS k '
+                f"WHERE {matches}"
+            )
+            self._raw.execute(f'INSERT INTO "{name}" SELECT * FROM {incoming}')
+            written = int(self._raw.execute(f"SELECT count(*) FROM {incoming}").fetchone()[0])
+            self._raw.execute(f"DROP TABLE {incoming}")
+            self._raw.execute("COMMIT")
+        except Exception:
+            self._raw.execute("ROLLBACK")
+            raise
+        return written
+
     def read(self, name: str, schema: ibis.Schema) -> ir.Table:
         if name not in self.con.list_tables():
             self.con.create_table(name, schema=schema)

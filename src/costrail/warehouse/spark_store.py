@@ -129,6 +129,38 @@ class SparkWarehouse(Warehouse):
         pq.write_table(rows.cast(schema.to_pyarrow()), temporary)
         os.replace(temporary, final)
 
+    def replace(
+        self, name: str, rows: ir.Table, schema: ibis.Schema, key_columns: tuple[str, ...]
+    ) -> int:
+        """Copy-on-write: the kept old rows and the new ones are written to a fresh folder,
+        which then takes the table's place (two renames; readers opened before keep theirs)."""
+        typed = rows.select(
+            *[rows[column].cast(dtype).name(column) for column, dtype in schema.items()]
+        )
+        incoming_path = self.directory / "_staging" / f"_incoming_{uuid.uuid4().hex[:12]}"
+        self._frame(typed).write.parquet(str(incoming_path))
+        incoming = _typed(self._view(self.session.read.parquet(str(incoming_path))), schema)
+        keys = incoming.select(*key_columns).distinct()
+        current = self.read(name, schema)
+        kept = current.anti_join(keys, [current[k].identical_to(keys[k]) for k in key_columns])
+        folder = self.directory / name
+        fresh = self.directory / f".{name}.{uuid.uuid4().hex[:8]}"
+        frame = self._frame(kept.union(incoming).select(*schema.names))
+        frame.write.parquet(str(fresh))  # Spark names its files part-*.parquet, as read() expects
+        written = int(incoming.count().to_pyarrow().as_py())
+        retired = self.directory / f".{name}.retired.{uuid.uuid4().hex[:8]}"
+        if folder.exists():
+            folder.rename(retired)
+        fresh.rename(folder)
+        shutil.rmtree(retired, ignore_errors=True)
+        shutil.rmtree(incoming_path, ignore_errors=True)
+        return written
+
+    def _view(self, frame: Any) -> ir.Table:
+        view = f"_view_{uuid.uuid4().hex[:8]}"
+        frame.createOrReplaceTempView(view)
+        return self.con.table(view)
+
     def read(self, name: str, schema: ibis.Schema) -> ir.Table:
         folder = self.directory / name
         view = f"_{name}_{uuid.uuid4().hex[:8]}"

@@ -58,6 +58,17 @@ class Warehouse(ABC):
         """Append `rows` to table `name` (created with `schema` if missing), atomically."""
 
     @abstractmethod
+    def replace(
+        self, name: str, rows: ir.Table, schema: ibis.Schema, key_columns: tuple[str, ...]
+    ) -> int:
+        """Atomically replace in table `name` every row whose `key_columns` values occur in
+        `rows` by `rows` (cast to `schema`; table created if missing); returns rows written.
+
+        This is how re-loading telemetry or request logs replaces what an earlier load of the
+        same hosts / requests wrote instead of counting it twice. Null keys match null keys.
+        """
+
+    @abstractmethod
     def read(self, name: str, schema: ibis.Schema) -> ir.Table:
         """Table `name`; empty with `schema` when nothing was appended yet."""
 

@@ -1,4 +1,5 @@
-"""`costrail ingest`: load billing exports into the warehouse, reconciled to the cent."""
+"""`costrail ingest`: load billing exports (reconciled to the cent) and, through the routes of
+`sources.routes`, GPU telemetry and LLM request logs into the warehouse."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from costrail.cli.output import console, handled_errors, print_json
 from costrail.sources import readers
+from costrail.sources.routes import RouteReport, routes, split_paths
 from costrail.warehouse import Warehouse, connect
 from costrail.warehouse.load import IngestReport, ingest
 
@@ -26,14 +28,33 @@ def ingest_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print only a JSON report."),
 ) -> None:
-    """Load billing exports. A billing period loaded again replaces the earlier load."""
+    """Load billing exports, GPU telemetry and LLM request logs (detected from content).
+
+    A billing period loaded again replaces the earlier load; telemetry and request logs loaded
+    again replace what the same hosts / requests wrote before.
+    """
     with handled_errors():
         store = connect(warehouse)
-        report = _run(store, paths, format_name, quiet=as_json)
+        split = split_paths(paths) if format_name is None else None
+        billing_paths = paths if split is None else split.billing
+        report = _run(store, billing_paths, format_name, quiet=as_json) if billing_paths else None
+        routed: dict[str, RouteReport] = {}
+        for name, files in ({} if split is None else split.routed).items():
+            routed[name] = routes.get(name).load(store, files, None)
+    if report is not None and split is not None:
+        claimed = split.routed_files()
+        report.skipped_files = [p for p in report.skipped_files if p.resolve() not in claimed]
     if as_json:
-        print_json(report_json(report))
+        payload: dict[str, object] = report_json(report) if report is not None else {}
+        if routed:
+            payload["routes"] = {name: result.to_json() for name, result in routed.items()}
+        print_json(payload)
         return
-    print_report(report)
+    if report is not None:
+        print_report(report)
+    for name, result in routed.items():
+        for line in result.lines():
+            console.print(f"[green]{name}:[/] {line}", highlight=False)
 
 
 def _run(store: Warehouse, paths: list[Path], format_name: str | None, quiet: bool) -> IngestReport:

@@ -184,4 +184,13 @@ def _import_sections() -> None:
 
 
 #: modules defining a `@register_section` model; a new section adds its module here
-SECTION_MODULES: list[str] = []
+SECTION_MODULES: list[str] = [
+    "costrail.pricing.llm",
+    "costrail.sources.llm.otel",
+    "costrail.policy.budgets",
+    "costrail.alerts.settings",
+    "costrail.policy.actions",
+    "costrail.watch.settings",
+    "costrail.guard.config",
+    "costrail.analyses.gpu_settings",
+]

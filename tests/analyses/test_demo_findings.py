@@ -12,7 +12,10 @@ import pytest
 
 from costrail.analyses import context_for, run
 from costrail.analyses.base import INFORMATIONAL_KINDS
+from costrail.analyses.gpu_cost import gpu_samples_of
+from costrail.analyses.llm_common import llm_requests_of
 from costrail.analyses.store import FINDINGS_SCHEMA, save_findings
+from costrail.cli.demo import ingest_routed
 from costrail.demo import generate
 from costrail.findings import Finding
 from costrail.warehouse import Warehouse, connect
@@ -20,11 +23,15 @@ from costrail.warehouse.load import ingest
 
 #: Planted items that are not waste findings, and why (other analyses find them). Items whose
 #: truth `signal` is not "billing: …" (the Azure idle H100 VM, visible only in GPU telemetry)
-#: are excluded too: billing alone shows a 24×7 VM that may as well be busy.
+#: are excluded too: billing alone shows a 24×7 VM that may as well be busy. The GPU telemetry
+#: items ("telemetry: …") are judged by the GPU test below, on the same demo build.
 NOT_FROM_BILLING = {
     "spend_spike": "an anomaly: found by anomaly detection (the watch issue), not a waste finding",
 }
 TOLERANCE = Decimal("0.10")
+#: LLM waste is judged from request telemetry (`truth.json` signal "llm telemetry: …")
+LLM_TOLERANCE = Decimal("0.15")
+GPU_KINDS = ["gpu_idle", "gpu_zombie", "gpu_low_utilisation", "gpu_oversized"]
 
 
 def _load(directory: Path, clean: bool, url: str, spark: Any = None) -> Warehouse:
@@ -71,6 +78,62 @@ def test_every_planted_waste_is_found_with_savings_within_ten_percent(
     assert misses == []
 
 
+@pytest.fixture(scope="module")
+def demo_llm_findings(demo: tuple[Path, Warehouse]) -> list[Finding]:
+    """The demo's bills plus its LLM spans (loaded through the ingest route), analysed."""
+    directory, warehouse = demo
+    ingest_routed(warehouse, [directory / "llm"], quiet=True)
+    requests = llm_requests_of(warehouse)
+    return run(context_for(warehouse.costs(), warehouse.engine, llm_requests=requests))
+
+
+def test_every_planted_llm_waste_is_found_with_savings_within_fifteen_percent(
+    demo: tuple[Path, Warehouse], demo_llm_findings: list[Finding]
+) -> None:
+    directory, _ = demo
+    truth = json.loads((directory / "truth.json").read_text(encoding="utf-8"))
+    planted = [item for item in truth["planted"] if item["signal"].startswith("llm")]
+    assert {item["kind"] for item in planted} >= {"llm_prompt_caching", "llm_runaway"}
+    misses = []
+    for item in planted:
+        matches = [f for f in demo_llm_findings if set(item["resources"]) & set(f.resources)]
+        expected = Decimal(item["monthly_savings_usd"])
+        found = sum((f.monthly_savings_usd for f in matches), Decimal(0))
+        if not matches or abs(found - expected) > expected * LLM_TOLERANCE:
+            misses.append((item["kind"], str(expected), str(found), [f.kind for f in matches]))
+    assert misses == []
+
+
+@pytest.fixture(scope="module")
+def demo_gpu_findings(demo: tuple[Path, Warehouse]) -> list[Finding]:
+    """The demo's bills plus its dcgm-exporter captures (loaded through the ingest route, i.e.
+    the real exposition parser), analysed by the GPU analyses."""
+    directory, warehouse = demo
+    ingest_routed(warehouse, [directory / "telemetry"], quiet=True)
+    context = context_for(
+        warehouse.costs(), warehouse.engine, gpu_samples=gpu_samples_of(warehouse)
+    )
+    return run(context, GPU_KINDS)
+
+
+def test_every_planted_gpu_waste_is_found_with_savings_within_ten_percent(
+    demo: tuple[Path, Warehouse], demo_gpu_findings: list[Finding]
+) -> None:
+    directory, _ = demo
+    truth = json.loads((directory / "truth.json").read_text(encoding="utf-8"))
+    planted = [item for item in truth["planted"] if item["signal"].startswith("telemetry")]
+    kinds = {item["kind"] for item in planted}
+    assert kinds >= {"idle_gpu_instance", "gpu_zombie", "gpu_oversized", "gpu_low_utilisation"}
+    misses = []
+    for item in planted:
+        matches = [f for f in demo_gpu_findings if set(item["resources"]) & set(f.resources)]
+        expected = Decimal(item["monthly_savings_usd"])
+        found = sum((f.monthly_savings_usd for f in matches), Decimal(0))
+        if not matches or abs(found - expected) > expected * TOLERANCE:
+            misses.append((item["kind"], str(expected), str(found), [f.kind for f in matches]))
+    assert misses == []
+
+
 def test_every_finding_carries_evidence_savings_confidence_and_a_fix(
     demo_findings: list[Finding],
 ) -> None:
@@ -97,8 +160,11 @@ def test_the_clean_company_has_no_finding_above_fifty_dollars(
 ) -> None:
     directory = tmp_path_factory.mktemp("acme-clean")
     warehouse = _load(directory, True, str(directory / "w.duckdb"))
+    ingest_routed(warehouse, [directory / "telemetry"], quiet=True)
 
-    findings = run(context_for(warehouse.costs(), warehouse.engine))
+    samples = gpu_samples_of(warehouse)
+    assert samples is not None  # the clean company's GPU telemetry is judged too
+    findings = run(context_for(warehouse.costs(), warehouse.engine, gpu_samples=samples))
 
     above = [f for f in findings if f.monthly_savings_usd > Decimal("50")]
     assert [(f.kind, str(f.monthly_savings_usd)) for f in above] == []

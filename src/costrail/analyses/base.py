@@ -48,6 +48,11 @@ class Thresholds:
     sprawl_retention_days: int = 90
     #: snapshot accumulation: days of snapshots a lifecycle policy keeps
     snapshot_retention_days: int = 30
+    #: cost anomalies (costrail.timeseries): a flag needs both this dollar impact and this
+    #: relative change over the expected spend; detector "seasonal" or "trailing7"
+    anomaly_min_impact_usd: Decimal = Decimal("100")
+    anomaly_min_relative_change: Decimal = Decimal("0.2")
+    anomaly_detector: str = "seasonal"
     #: environments treated as non-production (tag values, case-insensitive)
     non_production_envs: tuple[str, ...] = (
         "dev",
@@ -57,6 +62,64 @@ class Thresholds:
         "test",
         "sandbox",
     )
+    #: GPU telemetry: an hour is idle when its best busy signal averages below this (percent),
+    #: and idle hours count only in runs of at least gpu_idle_min_hours consecutive hours
+    gpu_idle_busy_pct: float = 5.0
+    gpu_idle_min_hours: int = 4
+    #: GPU zombie: a pod holds the GPU with at most this much memory in use, no busy signal and
+    #: no process (where process counts are known) for at least gpu_zombie_min_hours in a row
+    gpu_zombie_memory_mib: float = 64.0
+    gpu_zombie_min_hours: int = 4
+    #: GPU low utilisation: mean and p95 of the best busy signal below these (percent)
+    gpu_low_mean_pct: float = 30.0
+    gpu_low_p95_pct: float = 50.0
+    #: GPU consolidation / right-sizing: busy share a GPU may be driven to after the change
+    gpu_target_busy_pct: float = 70.0
+    #: GPU right-sizing: memory headroom above the observed peak, and the share of the GPU's
+    #: memory the peak (with headroom) must stay under for the GPU to count as oversized
+    gpu_memory_headroom_pct: float = 20.0
+    gpu_oversized_memory_share: float = 0.5
+    #: GPU right-sizing: clouds whose catalogs may supply the smaller GPU; empty = the host's own
+    gpu_rightsize_clouds: tuple[str, ...] = ()
+    #: GPU pricing when no bill covers a host: spec id of the GPU for samples without a model
+    #: label, and a $/GPU-hour that replaces the catalog price (`gpu` section / CLI flags)
+    gpu_default_model: str | None = None
+    gpu_default_usd_per_gpu_hour: Decimal | None = None
+    #: LLM caching: seconds a provider keeps a prompt prefix after its last use. Anthropic: 5 min,
+    #: refreshed on every hit (a 1-hour TTL costs 2× input to write); OpenAI: in-memory 5–10 min,
+    #: up to 1 h off-peak — the cautious 5 min by default. Providers not listed use 300 s.
+    llm_cache_ttl_s: tuple[tuple[str, int], ...] = (("anthropic", 300), ("openai", 300))
+    #: LLM caching: shortest cacheable prefix (tokens), and for Haiku-class models (Anthropic)
+    llm_cache_min_tokens: int = 1024
+    llm_cache_min_tokens_haiku: int = 2048
+    #: LLM batch: callers known to tolerate 24-hour batch latency ("feature=…", "user=…", "key=…")
+    llm_batch_tolerant: tuple[str, ...] = ()
+    #: LLM batch: a feature counts as machine-paced when ≥ this share of its requests come outside
+    #: business hours (or from service accounts), none are streamed, and its inter-arrival gaps
+    #: (those under an hour) vary little (coefficient of variation ≤ llm_batch_max_gap_cv)
+    llm_batch_offhours_share: Decimal = Decimal("0.8")
+    llm_batch_max_gap_cv: Decimal = Decimal("0.5")
+    #: LLM batch: business hours are 09:00–19:00 on weekdays at this offset from UTC
+    llm_local_utc_offset_hours: int = 0
+    #: LLM downgrade: a feature is classification-like when its p95 output is ≤ this many tokens
+    llm_downgrade_max_p95_output_tokens: int = 20
+    #: LLM downgrade: premium model (name prefix) → cheaper model of the same provider and family
+    llm_downgrade_map: tuple[tuple[str, str], ...] = (
+        ("gpt-4o", "gpt-4o-mini"),
+        ("gpt-4.1", "gpt-4.1-mini"),
+        ("gpt-5", "gpt-5-mini"),
+        ("claude-opus-4", "claude-haiku-4-5"),
+        ("claude-sonnet-4", "claude-haiku-4-5"),
+        ("claude-3-7-sonnet", "claude-haiku-4-5"),
+        ("gemini-2.5-pro", "gemini-2.5-flash"),
+    )
+    #: LLM runaway: requests per minute from one key with one prompt prefix that make a loop
+    llm_storm_requests_per_minute: int = 30
+    #: LLM runaway: an hour of a key's spend is a spike when above this multiple of the key's
+    #: mean active hour (one with requests) over the previous 7 days, and above it by at least
+    #: llm_spike_min_excess_usd
+    llm_spike_multiple: Decimal = Decimal("10")
+    llm_spike_min_excess_usd: Decimal = Decimal("5")
 
 
 @dataclass(frozen=True)
@@ -97,7 +160,9 @@ Analysis = Callable[[AnalysisContext], list[Finding]]
 
 #: Findings that report a problem without a dollar saving of their own (allocation coverage,
 #: large internet egress): kept whatever their saving, and never counted in savings totals.
-INFORMATIONAL_KINDS = frozenset({"allocation_gap", "internet_egress"})
+INFORMATIONAL_KINDS = frozenset(
+    {"allocation_gap", "internet_egress", "llm_spend", "gpu_fleet_efficiency", "cost_anomaly"}
+)
 analyses: Registry[Analysis] = Registry("analysis")
 
 

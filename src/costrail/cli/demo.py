@@ -21,6 +21,8 @@ from costrail.warehouse import Warehouse, connect
 from costrail.warehouse.load import ingest
 
 PROVIDER_DIRECTORIES = ("aws", "gcp", "azure")
+#: non-billing folders, loaded by the ingest route that claims each file (LLM spans, …)
+ROUTED_DIRECTORIES = ("llm", "telemetry")
 
 
 def demo_command(
@@ -69,6 +71,7 @@ def demo_command(
             with console.status("ingesting the native exports …"):
                 report = ingest(store, paths)
             print_report(report)
+        ingest_routed(store, [directory / name for name in ROUTED_DIRECTORIES], quiet=as_json)
         summary = summarise(store)
         cost_report = report_for(store)
         report_path = directory / "report.html"
@@ -91,6 +94,18 @@ def demo_command(
         f"{len(cost_report.findings)} findings · report written to {report_path}",
         highlight=False,
     )
+
+
+def ingest_routed(store: Warehouse, folders: list[Path], quiet: bool) -> None:
+    """Load the demo's non-billing files through the routes `costrail ingest` uses."""
+    from costrail.sources.routes import routes, split_paths
+
+    split = split_paths([folder for folder in folders if folder.exists()])
+    for name, files in split.routed.items():
+        result = routes.get(name).load(store, files, None)
+        if not quiet:
+            for line in result.lines():
+                console.print(f"[green]{name}:[/] {line}", highlight=False)
 
 
 def summarise(store: Warehouse) -> dict[str, list[dict[str, object]]]:

@@ -7,18 +7,32 @@ import sys
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from costrail.cli.output import console, handled_errors
+from costrail.config import load_config
 from costrail.errors import ConfigError
 from costrail.findings import Finding
 from costrail.report import Report, render_html, render_json, render_markdown, report_for
 from costrail.report.text import usd
-from costrail.warehouse import connect
+from costrail.warehouse import Warehouse, connect
+
+if TYPE_CHECKING:
+    from costrail.analyses.base import Thresholds
 
 WAREHOUSE_HELP = "Warehouse URL (default: $COSTRAIL_WAREHOUSE or .costrail/warehouse.duckdb)."
+CONFIG_HELP = "costrail.yaml to read (default: $COSTRAIL_CONFIG or ./costrail.yaml)."
+GPU_MODEL_HELP = (
+    "GPU model of telemetry hosts whose labels name none, for catalog pricing "
+    "(spec id such as H100-SXM, or a name such as 'NVIDIA L4'); overrides gpu.default_model."
+)
+GPU_PRICE_HELP = (
+    "USD per GPU-hour for telemetry hosts no bill covers (replaces the catalog price); "
+    "overrides gpu.default_usd_per_gpu_hour."
+)
 
 
 def report_command(
@@ -28,10 +42,14 @@ def report_command(
     ),
     md_path: Path | None = typer.Option(None, "--md", help="Write the Markdown report here."),
     as_json: bool = typer.Option(False, "--json", help="Print only the report as JSON."),
+    config_path: Path | None = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
+    gpu_model: str | None = typer.Option(None, "--gpu-model", help=GPU_MODEL_HELP),
+    gpu_price: str | None = typer.Option(None, "--gpu-price", help=GPU_PRICE_HELP),
 ) -> None:
     """Spend, trend, allocation, unit costs and every finding with its evidence and fix."""
     with handled_errors():
-        report = report_for(connect(warehouse))
+        store, thresholds = _warehouse_and_thresholds(warehouse, config_path, gpu_model, gpu_price)
+        report = report_for(store, thresholds)
         written = write_report(report, html_path, md_path)
     if as_json:
         sys.stdout.write(render_json(report))
@@ -50,16 +68,33 @@ def findings_command(
         None, "--min-savings", help="Only findings saving at least this many USD per month."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print only a JSON list of findings."),
+    config_path: Path | None = typer.Option(None, "--config", "-c", help=CONFIG_HELP),
+    gpu_model: str | None = typer.Option(None, "--gpu-model", help=GPU_MODEL_HELP),
+    gpu_price: str | None = typer.Option(None, "--gpu-price", help=GPU_PRICE_HELP),
 ) -> None:
     """Findings, biggest monthly saving first; a resource's saving is counted once."""
     with handled_errors():
         minimum = _usd_option(min_savings, "--min-savings")
-        report = report_for(connect(warehouse))
+        store, thresholds = _warehouse_and_thresholds(warehouse, config_path, gpu_model, gpu_price)
+        report = report_for(store, thresholds)
         selected = select_findings(report.findings, kinds=kind or (), min_savings_usd=minimum)
     if as_json:
         sys.stdout.write(json.dumps([f.to_dict() for f in selected], indent=2) + "\n")
         return
     console.print(findings_table(selected))
+
+
+def _warehouse_and_thresholds(
+    warehouse: str | None, config_path: Path | None, gpu_model: str | None, gpu_price: str | None
+) -> tuple[Warehouse, Thresholds]:
+    """The warehouse (flag, else the config's `warehouse`) and thresholds with the config's
+    `gpu:` section and the GPU flags applied."""
+    from costrail.analyses.gpu_settings import gpu_thresholds
+
+    config = load_config(config_path)
+    price = _usd_option(gpu_price, "--gpu-price")
+    thresholds = gpu_thresholds(config, gpu_model, price)
+    return connect(warehouse or config.warehouse), thresholds
 
 
 def write_report(report: Report, html_path: Path | None, md_path: Path | None) -> list[Path]:

@@ -3,6 +3,7 @@
     DIR/aws/acme-cur2/{data,metadata}/BILLING_PERIOD=YYYY-MM/…   (CUR 2.0 Parquet + manifest)
     DIR/gcp/billing_export/YYYY-MM/part-000.jsonl.gz              (GCP detailed export, JSON lines)
     DIR/azure/acme-ea-actualcost/YYYYMMDD-YYYYMMDD/…csv           (Azure EA actual cost)
+    DIR/llm/otel/YYYY-MM-DD.json                                   (LLM API calls, OTLP JSON spans)
     DIR/truth.json                                                 (totals + planted waste)
 
 The same seed always gives byte-identical files.
@@ -14,12 +15,13 @@ import shutil
 from decimal import Decimal
 from pathlib import Path
 
-from costrail.demo import aws_cur2, azure_export, gcp_export
+from costrail.demo import aws_cur2, azure_export, gcp_export, gpu_telemetry
 from costrail.demo.aws_fleet import build_aws
 from costrail.demo.aws_scale import scale_workers
 from costrail.demo.azure_fleet import build_azure
 from costrail.demo.gcp_fleet import build_gcp
 from costrail.demo.ids import IdFactory
+from costrail.demo.llm_traffic import LLM_OTEL_DIR, build_llm_traffic
 from costrail.demo.money import E6, E10, units_to_decimal
 from costrail.demo.timeline import DEMO_TIMELINE, Timeline
 from costrail.demo.truth import Truth
@@ -31,6 +33,8 @@ OUTPUT_FOLDERS = (
     Path(aws_cur2.EXPORT_PREFIX) / aws_cur2.EXPORT_NAME,
     gcp_export.GCP_EXPORT_DIR,
     Path("azure") / azure_export.EXPORT_NAME,
+    gpu_telemetry.TELEMETRY_DIR,
+    LLM_OTEL_DIR,
 )
 
 
@@ -55,6 +59,9 @@ def generate(
     gcp_files = gcp_export.write_export(out_dir, timeline, gcp.batches)
     azure = build_azure(timeline, ids, clean)
     azure_files = azure_export.write_export(out_dir, timeline, azure.batches, ids)
+    telemetry = gpu_telemetry.build_telemetry(timeline, ids, clean)
+    telemetry_files = gpu_telemetry.write_telemetry(out_dir, telemetry)
+    llm = build_llm_traffic(out_dir, timeline, ids, clean)
 
     def relative(paths: list[Path]) -> tuple[str, ...]:
         return tuple(p.relative_to(out_dir).as_posix() for p in paths)
@@ -74,13 +81,19 @@ def generate(
             "gcp": sum(w.rows for w in gcp_files),
             "azure": sum(w.rows for w in azure_files),
         },
-        planted=tuple(p.to_truth(timeline) for p in [*aws.planted, *gcp.planted, *azure.planted]),
+        planted=tuple(
+            p.to_truth(timeline)
+            for p in [*aws.planted, *gcp.planted, *azure.planted, *telemetry.planted]
+        )
+        + llm.planted,
         files={
             "aws": relative(
                 [w.path for w in aws_files] + [w.manifest for w in aws_files if w.manifest]
             ),
             "gcp": relative([w.path for w in gcp_files]),
             "azure": relative([w.path for w in azure_files]),
+            "telemetry": relative(telemetry_files),
+            "llm": relative(list(llm.files)),
         },
     )
     truth.write(out_dir / TRUTH_FILE)

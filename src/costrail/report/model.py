@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import ibis.expr.types as ir
@@ -21,6 +21,9 @@ from costrail.findings import Finding
 from costrail.schema.costs import MONEY
 from costrail.tags import PROJECT_TAG_KEYS, TEAM_TAG_KEYS
 from costrail.warehouse.store import Warehouse
+
+if TYPE_CHECKING:
+    from costrail.analyses.base import Thresholds
 
 #: Team values compare case-insensitively, so `Research` and `research` are one team.
 MODEL_TAG_KEYS = ("model", "Model")
@@ -153,14 +156,23 @@ class Report:
         return self.months[-1] if self.months else None
 
 
-def report_for(warehouse: Warehouse) -> Report:
+def report_for(warehouse: Warehouse, thresholds: Thresholds | None = None) -> Report:
     """Run every registered analysis on the warehouse (storing the run's findings in its
     `findings` table) and collect the report around them."""
     from costrail.analyses import context_for, run
+    from costrail.analyses.gpu_cost import gpu_samples_of
+    from costrail.analyses.llm_common import llm_requests_of
     from costrail.analyses.store import save_findings
 
     costs = warehouse.costs()
-    findings = run(context_for(costs, warehouse.engine))
+    context = context_for(
+        costs,
+        warehouse.engine,
+        thresholds,
+        gpu_samples=gpu_samples_of(warehouse),
+        llm_requests=llm_requests_of(warehouse),
+    )
+    findings = run(context)
     save_findings(warehouse, findings)
     return build_report(costs, findings, warehouse=warehouse.url, engine=warehouse.engine)
 

@@ -57,5 +57,9 @@ LLM_REQUESTS_SCHEMA = ibis.schema(
         "source": dt.string,
         "source_file": dt.string,
         "ingest_id": dt.string,
+        #: requests this row stands for: 1 (or null) for one call; a provider usage bucket
+        #: (request_id "bucket:…", OpenAI/Anthropic usage reports) counts all its calls, null
+        #: when the report gives no count
+        "request_count": dt.int64,
     }
 )

@@ -40,7 +40,7 @@ class Route:
 routes: Registry[Route] = Registry("ingest route")
 
 #: modules that register routes; imported lazily by `split_paths`
-ROUTE_MODULES: list[str] = []
+ROUTE_MODULES: list[str] = ["costrail.telemetry.route", "costrail.sources.llm.route"]
 
 
 @dataclass

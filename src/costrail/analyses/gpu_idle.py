@@ -1,0 +1,119 @@
+"""Idle GPUs: billed GPUs whose best busy signal stays under 5 % for hours on end."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from costrail.analyses.base import AnalysisContext, analyses
+from costrail.analyses.gpu_cost import (
+    GpuUsage,
+    HostPrice,
+    Span,
+    by_host,
+    gpu_usage,
+    host_evidence,
+    host_prices,
+    monthly_factor,
+    scope_of,
+    usd,
+    warnings_for,
+)
+from costrail.findings import Finding, Remediation
+
+KIND = "gpu_idle"
+
+
+def stop_remediation(price: HostPrice, whole_host: bool, pods: list[str]) -> Remediation:
+    """Stop the host when every GPU idles; else give the idle GPUs back (smaller shape)."""
+    name = price.resource_id.rstrip("/").split("/")[-1]
+    if not whole_host:
+        return Remediation(
+            action=(
+                "Only some GPUs on this host idle: move the work to a shape with fewer GPUs, or "
+                "schedule other jobs onto the idle GPUs."
+            ),
+        )
+    if pods:
+        return Remediation(
+            action="Scale the idle GPU workloads to zero (or let the autoscaler drain the node).",
+            snippet="\n".join(f"kubectl scale deployment --replicas=0 {p}" for p in pods),
+            snippet_kind="kubectl",
+        )
+    if price.provider == "azure" and "/resourceGroups/" in price.resource_id:
+        group = price.resource_id.split("/resourceGroups/")[1].split("/")[0]
+        return Remediation(
+            action="Deallocate the idle VM (stopping inside the OS keeps billing the GPUs).",
+            snippet=f"az vm deallocate --resource-group {group} --name {name}",
+            snippet_kind="az",
+        )
+    if price.provider == "gcp":
+        return Remediation(
+            action="Stop the idle VM.",
+            snippet=f"gcloud compute instances stop {name}",
+            snippet_kind="gcloud",
+        )
+    return Remediation(
+        action="Stop the idle instance.",
+        snippet=f"aws ec2 stop-instances --instance-ids {name}",
+        snippet_kind="aws-cli",
+    )
+
+
+def finding_for(
+    context: AnalysisContext, span: Span, gpus: list[GpuUsage], price: HostPrice
+) -> Finding | None:
+    idle = [g for g in gpus if g.idle_hours > 0]
+    if not idle:
+        return None
+    thresholds = context.thresholds
+    factor = monthly_factor(gpus)
+    hourly = price.usd_per_gpu_hour or Decimal(0)
+    by_gpu = {g.label: usd(hourly * g.slice_fraction * g.idle_hours * factor) for g in idle}
+    saving = sum(by_gpu.values(), Decimal(0))
+    if saving < thresholds.min_monthly_savings_usd and price.usd_per_gpu_hour is not None:
+        return None
+    whole_host = len(idle) == len(gpus) and all(g.idle_hours >= g.observed_hours - 1 for g in idle)
+    pods = sorted({g.pod for g in idle if g.pod})
+    evidence = host_evidence(gpus, price, span)
+    evidence.update(
+        idle_gpus=[g.label for g in idle],
+        idle_hours_by_gpu={g.label: g.idle_hours for g in idle},
+        monthly_idle_usd_by_gpu=by_gpu,
+        savings_by_resource={price.resource_id: saving},
+    )
+    billed = price.source == "billed"
+    return Finding(
+        kind=KIND,
+        title=f"{len(idle)} of {len(gpus)} GPUs idle on {gpus[0].host}",
+        provider=price.provider,
+        resources=(price.resource_id,),
+        monthly_savings_usd=saving,
+        monthly_cost_usd=usd(hourly * sum(g.observed_hours for g in gpus) * factor),
+        confidence="high" if billed else "medium",
+        confidence_reason=(
+            f"telemetry shows the GPUs under {thresholds.gpu_idle_busy_pct:g} % busy for runs of "
+            f"at least {thresholds.gpu_idle_min_hours} hours; price "
+            + ("from the bill" if billed else "from the catalog (no bill covers the host)")
+        ),
+        remediation=stop_remediation(price, whole_host, pods),
+        scope=scope_of(gpus, price),
+        evidence=evidence,
+        assumptions={
+            "gpu_idle_busy_pct": thresholds.gpu_idle_busy_pct,
+            "gpu_idle_min_hours": thresholds.gpu_idle_min_hours,
+            "monthly": "idle GPU-hours × $/GPU-hour × 30 days ÷ days of telemetry",
+            "price_source": price.source,
+        },
+        warnings=warnings_for(price),
+    )
+
+
+@analyses.register(KIND)
+def gpu_idle(context: AnalysisContext) -> list[Finding]:
+    """Per host: idle GPU-hours (in long runs) × what a GPU-hour costs there."""
+    span, usages = gpu_usage(context)
+    if span is None or not usages:
+        return []
+    prices = host_prices(context, span, usages)
+    found = [finding_for(context, span, g, prices[h]) for h, g in by_host(usages).items()]
+    return sorted((f for f in found if f), key=lambda f: f.monthly_savings_usd, reverse=True)

@@ -1,0 +1,1 @@
+"""`costrail agent`: an NVML sampler that writes `gpu_samples` segments and serves Prometheus."""

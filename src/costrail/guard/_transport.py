@@ -1,0 +1,223 @@
+"""The guarded httpx transports (written against `httpx`; `wrapper.py` rebinds them to the
+SDK's own fork, `httpx2`, when the SDK uses that)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+
+from costrail.guard.engine import Admission, Refused
+from costrail.guard.protocol import Operation, operation_for, refusal
+from costrail.guard.runtime import Guard, Prepared
+from costrail.guard.sse import UsageCapture
+
+_DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
+
+
+def _refused_response(operation: Operation, error: Refused) -> httpx.Response:
+    status, headers, body = refusal(
+        operation.wire, error.reason, error.message, error.retry_after_s
+    )
+    return httpx.Response(status, headers=headers, content=body)
+
+
+def _forwarded(request: httpx.Request, prepared: Prepared) -> httpx.Request:
+    headers = httpx.Headers(request.headers)
+    headers["accept-encoding"] = "identity"  # bytes pass through as the caller will read them
+    content = prepared.content
+    headers["content-length"] = str(len(content))
+    return httpx.Request(
+        request.method, request.url, headers=headers, content=content, extensions=request.extensions
+    )
+
+
+def _response_headers(response: httpx.Response) -> dict[str, str]:
+    return {k: v for k, v in response.headers.items() if k.lower() not in _DROPPED_HEADERS}
+
+
+def _parse(request: httpx.Request, guard: Guard) -> tuple[Operation, dict[str, Any]] | None:
+    operation = operation_for(request.url.path)
+    if operation is None or request.method != "POST":
+        return None
+    try:
+        body = json.loads(request.read() or b"{}")
+    except ValueError:
+        return None
+    return (operation, body) if isinstance(body, dict) else None
+
+
+class GuardedTransport(httpx.BaseTransport):
+    """A sync transport: guard, then forward to `inner` (the real network by default)."""
+
+    def __init__(self, guard: Guard, inner: httpx.BaseTransport | None = None) -> None:
+        self.guard = guard
+        self.inner = inner or httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        parsed = _parse(request, self.guard)
+        if parsed is None:
+            return self.inner.handle_request(request)
+        operation, body = parsed
+        try:
+            identity = self.guard.identify(request.headers)
+            prepared = self.guard.prepare(operation, body, identity, operation.wire)
+            admission = self.guard.engine.admit(prepared.call)
+        except Refused as error:
+            return _refused_response(operation, error)
+        try:
+            response = self.inner.handle_request(_forwarded(request, prepared))
+        except BaseException:
+            self.guard.engine.release(admission)
+            self.guard.record(prepared, status="connection_error", http_status=0, settlement=None)
+            raise
+        if response.status_code >= 400 or not prepared.streamed:
+            return self._finish_plain(response, prepared, admission)
+        return httpx.Response(
+            response.status_code,
+            headers=_response_headers(response),
+            stream=_SyncCapturingStream(self.guard, response, prepared, admission),
+            extensions=response.extensions,
+        )
+
+    def _finish_plain(
+        self, response: httpx.Response, prepared: Prepared, admission: Admission
+    ) -> httpx.Response:
+        try:
+            content = response.read()
+        finally:
+            response.close()
+        if response.status_code >= 400:
+            self.guard.engine.release(admission)
+            self.guard.record(
+                prepared,
+                status=f"http_{response.status_code}",
+                http_status=response.status_code,
+                settlement=None,
+            )
+        else:
+            settlement = self.guard.settle_json(admission, prepared.operation, content)
+            self.guard.record(prepared, status="ok", http_status=200, settlement=settlement)
+        return httpx.Response(
+            response.status_code, headers=_response_headers(response), content=content
+        )
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _SyncCapturingStream(httpx.SyncByteStream):
+    def __init__(
+        self, guard: Guard, response: httpx.Response, prepared: Prepared, admission: Admission
+    ) -> None:
+        self.guard, self.response, self.prepared, self.admission = (
+            guard,
+            response,
+            prepared,
+            admission,
+        )
+        self.capture = UsageCapture(prepared.operation)
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.response.iter_raw():
+            self.capture.feed(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self.response.close()
+        _settle_stream(self.guard, self.capture, self.prepared, self.admission)
+
+
+def _settle_stream(
+    guard: Guard, capture: UsageCapture, prepared: Prepared, admission: Admission
+) -> None:
+    """Usage from the stream; none but bytes sent → the worst case (never $0); nothing → release."""
+    if admission.done:
+        return
+    usage = capture.usage
+    if usage is None and capture.bytes_seen == 0:
+        guard.engine.release(admission)
+        guard.record(prepared, status="client_closed", http_status=200, settlement=None)
+        return
+    settlement = guard.engine.settle(admission, usage)
+    status = "ok" if usage is not None else "stream_without_usage"
+    guard.record(prepared, status=status, http_status=200, settlement=settlement)
+
+
+class AsyncGuardedTransport(httpx.AsyncBaseTransport):
+    """The async twin for `openai.AsyncOpenAI` and `anthropic.AsyncAnthropic`."""
+
+    def __init__(self, guard: Guard, inner: httpx.AsyncBaseTransport | None = None) -> None:
+        self.guard = guard
+        self.inner = inner or httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await request.aread()
+        parsed = _parse(request, self.guard)
+        if parsed is None:
+            return await self.inner.handle_async_request(request)
+        operation, body = parsed
+        try:
+            identity = self.guard.identify(request.headers)
+            prepared = self.guard.prepare(operation, body, identity, operation.wire)
+            admission = await self.guard.engine.aadmit(prepared.call)
+        except Refused as error:
+            return _refused_response(operation, error)
+        try:
+            response = await self.inner.handle_async_request(_forwarded(request, prepared))
+        except BaseException:
+            self.guard.engine.release(admission)
+            self.guard.record(prepared, status="connection_error", http_status=0, settlement=None)
+            raise
+        if response.status_code >= 400 or not prepared.streamed:
+            try:
+                content = await response.aread()
+            finally:
+                await response.aclose()
+            if response.status_code >= 400:
+                await self.guard.engine.arelease(admission)
+                self.guard.record(
+                    prepared,
+                    status=f"http_{response.status_code}",
+                    http_status=response.status_code,
+                    settlement=None,
+                )
+            else:
+                settlement = self.guard.settle_json(admission, operation, content)
+                self.guard.record(prepared, status="ok", http_status=200, settlement=settlement)
+            return httpx.Response(
+                response.status_code, headers=_response_headers(response), content=content
+            )
+        return httpx.Response(
+            response.status_code,
+            headers=_response_headers(response),
+            stream=_AsyncCapturingStream(self.guard, response, prepared, admission),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+class _AsyncCapturingStream(httpx.AsyncByteStream):
+    def __init__(
+        self, guard: Guard, response: httpx.Response, prepared: Prepared, admission: Admission
+    ) -> None:
+        self.guard, self.response, self.prepared, self.admission = (
+            guard,
+            response,
+            prepared,
+            admission,
+        )
+        self.capture = UsageCapture(prepared.operation)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.response.aiter_raw():
+            self.capture.feed(chunk)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self.response.aclose()
+        _settle_stream(self.guard, self.capture, self.prepared, self.admission)

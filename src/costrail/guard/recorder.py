@@ -1,0 +1,151 @@
+"""One `llm_requests` row per guarded call, written in batches by a background thread so the
+request path only appends to a queue; `close()` flushes what is left (gateway shutdown)."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from costrail.guard.engine import GuardCall, Settlement, row_identity
+from costrail.guard.state import new_id
+from costrail.llm.prefix import prefix_hashes
+
+Row = dict[str, Any]
+Sink = Callable[[Sequence[Mapping[str, Any]]], object]
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What happened to one call, in the terms of an `llm_requests` row."""
+
+    status: str
+    http_status: int
+    streamed: bool
+    latency_ms: float
+    settlement: Settlement | None
+
+
+def build_row(
+    call: GuardCall,
+    body: Mapping[str, Any],
+    outcome: CallOutcome,
+    *,
+    source: str,
+    store_prompts: bool,
+    request_id: str | None = None,
+) -> Row:
+    """The row for one call: tokens and cost from the settlement, prefix hashes of the prompt
+    (never its text unless `store_prompts`), identity from the engine."""
+    settlement = outcome.settlement
+    usage = settlement.usage if settlement else None
+    try:
+        hashes, prefix_tokens = prefix_hashes(dict(body), provider=call.provider, model=call.model)
+    except (TypeError, ValueError, AttributeError):
+        hashes, prefix_tokens = [], []
+    cost: Decimal | None = settlement.cost_usd if settlement else None
+    cost_source = settlement.cost_source if settlement else "catalog"
+    row: Row = {
+        "time": datetime.now(UTC),
+        "request_id": request_id or new_id(),
+        "provider": call.provider,
+        "model": call.model,
+        "operation": call.operation,
+        "input_tokens": usage.input_tokens if usage else 0,
+        "cached_input_tokens": usage.cached_input_tokens if usage else 0,
+        "cache_write_tokens": usage.cache_write_tokens if usage else 0,
+        "cache_write_1h_tokens": usage.cache_write_1h_tokens if usage else 0,
+        "output_tokens": usage.output_tokens if usage else 0,
+        "reasoning_tokens": usage.reasoning_tokens if usage else 0,
+        "batch": False,
+        "streamed": outcome.streamed,
+        "latency_ms": outcome.latency_ms,
+        "status": outcome.status,
+        "http_status": outcome.http_status,
+        # a refused or failed call costs nothing; "worst_case" is a guard-only label
+        "cost_usd": cost if cost is not None else (Decimal(0) if settlement is None else None),
+        "cost_source": "catalog" if cost_source == "worst_case" else cost_source,
+        "prefix_hashes": hashes,
+        "prefix_tokens": prefix_tokens,
+        "prompt_text": _prompt_text(body) if store_prompts else None,
+        "source": source,
+        **row_identity(call.identity),
+    }
+    if cost_source == "unpriced":
+        row["cost_usd"] = None
+    return row
+
+
+def _prompt_text(body: Mapping[str, Any]) -> str:
+    import json
+
+    prompt = {k: body[k] for k in ("system", "messages", "input", "instructions") if k in body}
+    return json.dumps(prompt, ensure_ascii=False)
+
+
+class Recorder:
+    """Queue rows; a daemon thread hands them to `sink` every `interval_s` or `batch_size`."""
+
+    def __init__(self, sink: Sink, batch_size: int = 200, interval_s: float = 1.0) -> None:
+        self._sink = sink
+        self._batch_size = batch_size
+        self._interval_s = interval_s
+        self._queue: queue.Queue[Row | None] = queue.Queue()
+        self.rows_written = 0
+        self.write_errors = 0
+        self._thread = threading.Thread(target=self._run, name="costrail-recorder", daemon=True)
+        self._thread.start()
+
+    def record(self, row: Row) -> None:
+        self._queue.put(row)
+
+    def close(self) -> None:
+        """Flush every queued row and stop the thread (idempotent)."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        batch: list[Row] = []
+        stopping = False
+        while not stopping:
+            try:
+                item = self._queue.get(timeout=self._interval_s)
+                stopping = item is None
+                if item is not None:
+                    batch.append(item)
+                    if len(batch) < self._batch_size:
+                        continue
+            except queue.Empty:
+                pass
+            if batch:
+                self._write(batch)
+                batch = []
+
+    def _write(self, batch: list[Row]) -> None:
+        try:
+            self._sink(batch)
+            self.rows_written += len(batch)
+        except Exception:  # the request path must not fail because the warehouse did
+            self.write_errors += 1
+            log.exception("costrail guard: could not write %d llm_requests rows", len(batch))
+
+
+def warehouse_sink(url: str | None, prices: Any = None) -> Sink:
+    """Rows into the warehouse's `llm_requests` (keyed replace on source + request_id); the
+    guard's already-loaded price map is reused rather than re-read for every batch."""
+    from costrail.llm.store import write_requests
+    from costrail.warehouse import connect
+
+    warehouse = connect(url)
+
+    def write(rows: Sequence[Mapping[str, Any]]) -> object:
+        return write_requests(warehouse, rows, prices=prices)
+
+    return write

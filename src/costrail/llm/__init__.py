@@ -1,0 +1,1 @@
+"""LLM API spend: usage normalisation, prompt-prefix hashing and the `llm_requests` store."""

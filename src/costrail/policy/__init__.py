@@ -1,0 +1,1 @@
+"""Budgets, scopes, alert/action state and dry-run-first actions."""

@@ -26,7 +26,7 @@ def _usage_numbers(body: dict[str, Any], raw: bytes) -> tuple[int, int, int]:
         body.get("max_completion_tokens")
         or body.get("max_tokens")
         or body.get("max_output_tokens")
-        or 16
+        or 100_000  # no cap: a real model may run to its context limit
     )
     # the prompt alone decides usage, as with a real provider: streaming flags do not count
     prompt = {k: v for k, v in body.items() if k not in ("stream", "stream_options")}

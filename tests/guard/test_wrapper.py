@@ -3,17 +3,21 @@ upstream (`tests/guard/upstream.py`, standing in for the providers, unreachable 
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import Any
 
 import anthropic
+import httpx
+import httpx2
 import openai
 import pytest
 
-from costrail.guard import Guard, wrap
+from costrail.guard import Guard, GuardedTransport, wrap
 from costrail.guard.config import GuardSection
 from costrail.guard.engine import Identity
 from costrail.guard.state import GuardStore
+from costrail.guard.wrapper import transport_classes
 from costrail.pricing.llm import LlmPrices
 from tests.guard.conftest import RowSink
 
@@ -122,3 +126,55 @@ def test_anthropic_client_raises_rate_limit_error_past_its_rpm(
     with pytest.raises(anthropic.RateLimitError):
         client.messages.create(**request)
     guard.recorder.close()
+
+
+def test_transport_classes_subclass_the_given_flavour_and_are_made_once() -> None:
+    sync_class, async_class = transport_classes(httpx2)
+    assert issubclass(sync_class, httpx2.BaseTransport)
+    assert issubclass(async_class, httpx2.AsyncBaseTransport)
+    assert not issubclass(sync_class, httpx.BaseTransport)
+    assert transport_classes(httpx2) == (sync_class, async_class)
+    assert transport_classes(httpx)[0] is not sync_class
+
+
+def test_plain_httpx_client_is_guarded_by_the_httpx_transport(
+    store: GuardStore, prices: LlmPrices, upstream_url: str
+) -> None:
+    sink = RowSink()
+    guard = make_guard(store, prices, sink)
+    with httpx.Client(transport=GuardedTransport(guard), base_url=upstream_url) as client:
+        response = client.post(
+            "/v1/chat/completions",
+            headers={"authorization": "Bearer sk-local"},
+            json={
+                "model": "gpt-4o-mini",
+                "max_tokens": 20,
+                "messages": [{"role": "user", "content": "hi"}],
+            },
+        )
+    guard.recorder.close()
+    (row,) = sink.rows
+    assert response.status_code == 200
+    assert row["output_tokens"] == response.json()["usage"]["completion_tokens"]
+
+
+def test_async_openai_client_call_is_recorded_and_priced(
+    store: GuardStore, prices: LlmPrices, upstream_url: str
+) -> None:
+    sink = RowSink()
+    guard = make_guard(store, prices, sink)
+    client = wrap(
+        openai.AsyncOpenAI(api_key="sk-local", base_url=upstream_url + "/v1"), guard=guard
+    )
+
+    async def call() -> Any:
+        async with client:
+            return await client.chat.completions.create(
+                model="gpt-4o-mini", max_tokens=40, messages=[{"role": "user", "content": "hi"}]
+            )
+
+    reply = asyncio.run(call())
+    guard.recorder.close()
+    (row,) = sink.rows
+    assert reply.usage is not None
+    assert row["output_tokens"] == reply.usage.completion_tokens and row["cost_usd"] > 0

@@ -1,10 +1,12 @@
-"""The guarded httpx transports (written against `httpx`; `wrapper.py` rebinds them to the
-SDK's own fork, `httpx2`, when the SDK uses that)."""
+"""The guarded httpx transports, defined for whichever httpx flavour an SDK uses: `httpx`, or
+`httpx2`, the fork recent `openai`/`anthropic` SDKs import and require of their transports."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import AsyncIterator, Iterator
+from types import ModuleType
 from typing import Any
 
 import httpx
@@ -16,29 +18,34 @@ from costrail.guard.sse import UsageCapture
 
 _DROPPED_HEADERS = ("content-encoding", "content-length", "transfer-encoding")
 
+# Annotations below name `httpx` types; at run time the objects are those of the flavour the
+# classes were made for (`httpx2` mirrors httpx's API, so the annotations describe both).
 
-def _refused_response(operation: Operation, error: Refused) -> httpx.Response:
+
+def _refused_response(http: Any, operation: Operation, error: Refused) -> httpx.Response:
     status, headers, body = refusal(
         operation.wire, error.reason, error.message, error.retry_after_s
     )
-    return httpx.Response(status, headers=headers, content=body)
+    response: httpx.Response = http.Response(status, headers=headers, content=body)
+    return response
 
 
-def _forwarded(request: httpx.Request, prepared: Prepared) -> httpx.Request:
-    headers = httpx.Headers(request.headers)
+def _forwarded(http: Any, request: httpx.Request, prepared: Prepared) -> httpx.Request:
+    headers = http.Headers(request.headers)
     headers["accept-encoding"] = "identity"  # bytes pass through as the caller will read them
     content = prepared.content
     headers["content-length"] = str(len(content))
-    return httpx.Request(
+    forwarded: httpx.Request = http.Request(
         request.method, request.url, headers=headers, content=content, extensions=request.extensions
     )
+    return forwarded
 
 
 def _response_headers(response: httpx.Response) -> dict[str, str]:
     return {k: v for k, v in response.headers.items() if k.lower() not in _DROPPED_HEADERS}
 
 
-def _parse(request: httpx.Request, guard: Guard) -> tuple[Operation, dict[str, Any]] | None:
+def _parse(request: httpx.Request) -> tuple[Operation, dict[str, Any]] | None:
     operation = operation_for(request.url.path)
     if operation is None or request.method != "POST":
         return None
@@ -47,87 +54,6 @@ def _parse(request: httpx.Request, guard: Guard) -> tuple[Operation, dict[str, A
     except ValueError:
         return None
     return (operation, body) if isinstance(body, dict) else None
-
-
-class GuardedTransport(httpx.BaseTransport):
-    """A sync transport: guard, then forward to `inner` (the real network by default)."""
-
-    def __init__(self, guard: Guard, inner: httpx.BaseTransport | None = None) -> None:
-        self.guard = guard
-        self.inner = inner or httpx.HTTPTransport()
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        parsed = _parse(request, self.guard)
-        if parsed is None:
-            return self.inner.handle_request(request)
-        operation, body = parsed
-        try:
-            identity = self.guard.identify(request.headers)
-            prepared = self.guard.prepare(operation, body, identity, operation.wire)
-            admission = self.guard.engine.admit(prepared.call)
-        except Refused as error:
-            return _refused_response(operation, error)
-        try:
-            response = self.inner.handle_request(_forwarded(request, prepared))
-        except BaseException:
-            self.guard.engine.release(admission)
-            self.guard.record(prepared, status="connection_error", http_status=0, settlement=None)
-            raise
-        if response.status_code >= 400 or not prepared.streamed:
-            return self._finish_plain(response, prepared, admission)
-        return httpx.Response(
-            response.status_code,
-            headers=_response_headers(response),
-            stream=_SyncCapturingStream(self.guard, response, prepared, admission),
-            extensions=response.extensions,
-        )
-
-    def _finish_plain(
-        self, response: httpx.Response, prepared: Prepared, admission: Admission
-    ) -> httpx.Response:
-        try:
-            content = response.read()
-        finally:
-            response.close()
-        if response.status_code >= 400:
-            self.guard.engine.release(admission)
-            self.guard.record(
-                prepared,
-                status=f"http_{response.status_code}",
-                http_status=response.status_code,
-                settlement=None,
-            )
-        else:
-            settlement = self.guard.settle_json(admission, prepared.operation, content)
-            self.guard.record(prepared, status="ok", http_status=200, settlement=settlement)
-        return httpx.Response(
-            response.status_code, headers=_response_headers(response), content=content
-        )
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-class _SyncCapturingStream(httpx.SyncByteStream):
-    def __init__(
-        self, guard: Guard, response: httpx.Response, prepared: Prepared, admission: Admission
-    ) -> None:
-        self.guard, self.response, self.prepared, self.admission = (
-            guard,
-            response,
-            prepared,
-            admission,
-        )
-        self.capture = UsageCapture(prepared.operation)
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self.response.iter_raw():
-            self.capture.feed(chunk)
-            yield chunk
-
-    def close(self) -> None:
-        self.response.close()
-        _settle_stream(self.guard, self.capture, self.prepared, self.admission)
 
 
 def _settle_stream(
@@ -146,78 +72,185 @@ def _settle_stream(
     guard.record(prepared, status=status, http_status=200, settlement=settlement)
 
 
-class AsyncGuardedTransport(httpx.AsyncBaseTransport):
-    """The async twin for `openai.AsyncOpenAI` and `anthropic.AsyncAnthropic`."""
+def _record_failure(guard: Guard, prepared: Prepared, status_code: int) -> None:
+    guard.record(prepared, status=f"http_{status_code}", http_status=status_code, settlement=None)
 
-    def __init__(self, guard: Guard, inner: httpx.AsyncBaseTransport | None = None) -> None:
-        self.guard = guard
-        self.inner = inner or httpx.AsyncHTTPTransport()
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        parsed = _parse(request, self.guard)
-        if parsed is None:
-            return await self.inner.handle_async_request(request)
-        operation, body = parsed
-        try:
-            identity = self.guard.identify(request.headers)
-            prepared = self.guard.prepare(operation, body, identity, operation.wire)
-            admission = await self.guard.engine.aadmit(prepared.call)
-        except Refused as error:
-            return _refused_response(operation, error)
-        try:
-            response = await self.inner.handle_async_request(_forwarded(request, prepared))
-        except BaseException:
-            self.guard.engine.release(admission)
-            self.guard.record(prepared, status="connection_error", http_status=0, settlement=None)
-            raise
-        if response.status_code >= 400 or not prepared.streamed:
+@functools.cache
+def transport_classes(http: ModuleType) -> tuple[type[Any], type[Any]]:
+    """(sync, async) guarded transport classes subclassing `http`'s `BaseTransport` and
+    `AsyncBaseTransport`, where `http` is the `httpx` or `httpx2` module. Made once per module:
+    an SDK's client accepts only transports of its own flavour."""
+    sync_class = _sync_transport(http)
+    async_class = _async_transport(http)
+    return sync_class, async_class
+
+
+def _sync_transport(http: ModuleType) -> type[Any]:
+    transport_base: Any = http.BaseTransport
+    stream_base: Any = http.SyncByteStream
+
+    class GuardedTransport(transport_base):
+        """A sync transport: guard, then forward to `inner` (the real network by default)."""
+
+        def __init__(self, guard: Guard, inner: httpx.BaseTransport | None = None) -> None:
+            self.guard = guard
+            self.inner = inner or http.HTTPTransport()
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            parsed = _parse(request)
+            if parsed is None:
+                return self.inner.handle_request(request)
+            operation, body = parsed
+            try:
+                identity = self.guard.identify(request.headers)
+                prepared = self.guard.prepare(operation, body, identity, operation.wire)
+                admission = self.guard.engine.admit(prepared.call)
+            except Refused as error:
+                return _refused_response(http, operation, error)
+            try:
+                response = self.inner.handle_request(_forwarded(http, request, prepared))
+            except BaseException:
+                self.guard.engine.release(admission)
+                self.guard.record(
+                    prepared, status="connection_error", http_status=0, settlement=None
+                )
+                raise
+            if response.status_code >= 400 or not prepared.streamed:
+                return self._finish_plain(response, prepared, admission)
+            stream = _SyncCapturingStream(self.guard, response, prepared, admission)
+            streamed: httpx.Response = http.Response(
+                response.status_code,
+                headers=_response_headers(response),
+                stream=stream,
+                extensions=response.extensions,
+            )
+            return streamed
+
+        def _finish_plain(
+            self, response: httpx.Response, prepared: Prepared, admission: Admission
+        ) -> httpx.Response:
+            try:
+                content = response.read()
+            finally:
+                response.close()
+            if response.status_code >= 400:
+                self.guard.engine.release(admission)
+                _record_failure(self.guard, prepared, response.status_code)
+            else:
+                settlement = self.guard.settle_json(admission, prepared.operation, content)
+                self.guard.record(prepared, status="ok", http_status=200, settlement=settlement)
+            plain: httpx.Response = http.Response(
+                response.status_code, headers=_response_headers(response), content=content
+            )
+            return plain
+
+        def close(self) -> None:
+            self.inner.close()
+
+    class _SyncCapturingStream(stream_base):
+        def __init__(
+            self, guard: Guard, response: httpx.Response, prepared: Prepared, admission: Admission
+        ) -> None:
+            self.guard, self.response = guard, response
+            self.prepared, self.admission = prepared, admission
+            self.capture = UsageCapture(prepared.operation)
+
+        def __iter__(self) -> Iterator[bytes]:
+            for chunk in self.response.iter_raw():
+                self.capture.feed(chunk)
+                yield chunk
+
+        def close(self) -> None:
+            self.response.close()
+            _settle_stream(self.guard, self.capture, self.prepared, self.admission)
+
+    return GuardedTransport
+
+
+def _async_transport(http: ModuleType) -> type[Any]:
+    transport_base: Any = http.AsyncBaseTransport
+    stream_base: Any = http.AsyncByteStream
+
+    class AsyncGuardedTransport(transport_base):
+        """The async twin for `openai.AsyncOpenAI` and `anthropic.AsyncAnthropic`."""
+
+        def __init__(self, guard: Guard, inner: httpx.AsyncBaseTransport | None = None) -> None:
+            self.guard = guard
+            self.inner = inner or http.AsyncHTTPTransport()
+
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            await request.aread()
+            parsed = _parse(request)
+            if parsed is None:
+                return await self.inner.handle_async_request(request)
+            operation, body = parsed
+            try:
+                identity = self.guard.identify(request.headers)
+                prepared = self.guard.prepare(operation, body, identity, operation.wire)
+                admission = await self.guard.engine.aadmit(prepared.call)
+            except Refused as error:
+                return _refused_response(http, operation, error)
+            try:
+                forwarded = _forwarded(http, request, prepared)
+                response = await self.inner.handle_async_request(forwarded)
+            except BaseException:
+                await self.guard.engine.arelease(admission)
+                self.guard.record(
+                    prepared, status="connection_error", http_status=0, settlement=None
+                )
+                raise
+            if response.status_code >= 400 or not prepared.streamed:
+                return await self._finish_plain(response, prepared, admission)
+            stream = _AsyncCapturingStream(self.guard, response, prepared, admission)
+            streamed: httpx.Response = http.Response(
+                response.status_code,
+                headers=_response_headers(response),
+                stream=stream,
+                extensions=response.extensions,
+            )
+            return streamed
+
+        async def _finish_plain(
+            self, response: httpx.Response, prepared: Prepared, admission: Admission
+        ) -> httpx.Response:
             try:
                 content = await response.aread()
             finally:
                 await response.aclose()
             if response.status_code >= 400:
                 await self.guard.engine.arelease(admission)
-                self.guard.record(
-                    prepared,
-                    status=f"http_{response.status_code}",
-                    http_status=response.status_code,
-                    settlement=None,
-                )
+                _record_failure(self.guard, prepared, response.status_code)
             else:
-                settlement = self.guard.settle_json(admission, operation, content)
+                settlement = await self.guard.asettle_json(admission, prepared.operation, content)
                 self.guard.record(prepared, status="ok", http_status=200, settlement=settlement)
-            return httpx.Response(
+            plain: httpx.Response = http.Response(
                 response.status_code, headers=_response_headers(response), content=content
             )
-        return httpx.Response(
-            response.status_code,
-            headers=_response_headers(response),
-            stream=_AsyncCapturingStream(self.guard, response, prepared, admission),
-            extensions=response.extensions,
-        )
+            return plain
 
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+        async def aclose(self) -> None:
+            await self.inner.aclose()
+
+    class _AsyncCapturingStream(stream_base):
+        def __init__(
+            self, guard: Guard, response: httpx.Response, prepared: Prepared, admission: Admission
+        ) -> None:
+            self.guard, self.response = guard, response
+            self.prepared, self.admission = prepared, admission
+            self.capture = UsageCapture(prepared.operation)
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            async for chunk in self.response.aiter_raw():
+                self.capture.feed(chunk)
+                yield chunk
+
+        async def aclose(self) -> None:
+            await self.response.aclose()
+            _settle_stream(self.guard, self.capture, self.prepared, self.admission)
+
+    return AsyncGuardedTransport
 
 
-class _AsyncCapturingStream(httpx.AsyncByteStream):
-    def __init__(
-        self, guard: Guard, response: httpx.Response, prepared: Prepared, admission: Admission
-    ) -> None:
-        self.guard, self.response, self.prepared, self.admission = (
-            guard,
-            response,
-            prepared,
-            admission,
-        )
-        self.capture = UsageCapture(prepared.operation)
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self.response.aiter_raw():
-            self.capture.feed(chunk)
-            yield chunk
-
-    async def aclose(self) -> None:
-        await self.response.aclose()
-        _settle_stream(self.guard, self.capture, self.prepared, self.admission)
+#: the transports for plain `httpx` clients
+GuardedTransport, AsyncGuardedTransport = transport_classes(httpx)

@@ -3,17 +3,22 @@
 A file may hold several scrapes one after another. The time of a sample is, in this order:
 its own millisecond timestamp (the optional third field of an exposition line); else the
 latest `# costrail-scrape-time: ISO-8601` comment above it; else `scrape_time` given by the
-caller (`--time`); else the file's modification time. Lines are parsed by DuckDB regular
-expressions over an Arrow array of the file's lines, and labels once per distinct series.
+caller (`--time`); else the file's modification time. Lines are parsed by DuckDB string
+functions over an Arrow array of the files' lines, and labels once per distinct series.
+
+All files of one load are staged together — one table of (file, line, text) in one private
+connection — so a folder of thousands of one-scrape files costs a dozen queries, not a dozen
+per file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from costrail.errors import InputError
@@ -23,7 +28,6 @@ from costrail.telemetry.pivot import (
     DEFAULT_INTERVAL_S,
     METRIC_COLUMNS,
     Parsed,
-    count_sentinels,
     labels_table,
     parse_label_string,
     pivot,
@@ -36,6 +40,9 @@ SCRAPE_TIME_COMMENT = "costrail-scrape-time"
 
 _METRIC_NAME = r"[A-Za-z_:][A-Za-z0-9_:]*"
 _BLANK_OR_COMMENT = r"[ \t]*(#.*)?\r?\n?"
+#: more Arrow chunks than this (many small files) are merged before DuckDB scans them
+_MAX_CHUNKS = 64
+_BATCH_LINES = 64 * 1024
 
 
 def parse_exposition(
@@ -50,32 +57,125 @@ def parse_exposition(
     Raises `InputError` (file, line, metric) for a line that is not exposition text, a value
     that is not a number, a label set that does not parse or a bad scrape-time comment.
     """
-    lines = read_lines(path)
+    (parsed,) = parse_expositions(
+        [path], scrape_time=scrape_time, host_map=host_map, default_interval_s=default_interval_s
+    )
+    return parsed
+
+
+def parse_expositions(
+    paths: Sequence[Path],
+    *,
+    scrape_time: datetime | None = None,
+    host_map: Mapping[str, str] | None = None,
+    default_interval_s: float = DEFAULT_INTERVAL_S,
+) -> list[Parsed]:
+    """`parse_exposition` of each path (same rows, sentinel counts and `interval_s`, which is
+    measured per file), in order, but parsed together so the cost is per load, not per file.
+
+    On a bad file the error is the one a file-by-file parse in `paths` order raises first.
+    """
+    if not paths:
+        return []
+    try:
+        return _parse_together(list(paths), scrape_time, host_map, default_interval_s)
+    except InputError:
+        if len(paths) == 1:
+            raise
+        # Which file's error comes first must not depend on batching: re-parse one by one.
+        for path in paths:
+            _parse_together([path], scrape_time, host_map, default_interval_s)
+        raise
+
+
+def _parse_together(
+    paths: list[Path],
+    scrape_time: datetime | None,
+    host_map: Mapping[str, str] | None,
+    default_interval_s: float,
+) -> list[Parsed]:
+    lines = _read_all(paths)
     con = parser_connection()
     try:
         con.register("lines_in", lines)
         _stage_samples(con)
-        _check_samples(con, path)
-        markers = _scrape_markers(con, path)
-        con.register("markers", markers)
-        fallback = to_utc(scrape_time) if scrape_time is not None else _mtime(path)
+        _check_samples(con, paths)
+        con.register("markers", _scrape_markers(con, paths))
+        con.register("fallbacks", _fallback_times(paths, scrape_time))
         con.execute(
             """
             CREATE TEMP TABLE long AS
-            SELECT s.series_key,
+            SELECT s.file_no, s.series_key,
                    CASE WHEN s.ts_text <> '' THEN to_timestamp(CAST(s.ts_text AS BIGINT) / 1000.0)
-                        ELSE coalesce(m.time, ?::TIMESTAMPTZ) END AS time,
+                        ELSE coalesce(m.time, f.time) END AS time,
                    s.metric, CAST(s.value_text AS DOUBLE) AS value
-            FROM samples s ASOF LEFT JOIN markers m ON s.line_no >= m.line_no
-            """,
-            [fallback],
+            FROM samples s
+            ASOF LEFT JOIN markers m ON s.file_no = m.file_no AND s.line_no >= m.line_no
+            JOIN fallbacks f ON s.file_no = f.file_no
+            """
         )
-        con.register("labels", _labels(con, path))
-        sentinels = count_sentinels(con, "long")
-        wide = pivot(con, "long", "labels", default_interval_s)
+        con.register("labels", _labels(con, paths))
+        sentinels = _count_sentinels(con, len(paths))
+        wide = pivot(con, "long", "labels", default_interval_s, file_column="file_no")
     finally:
         con.close()
-    return Parsed(finish(wide, SOURCE, str(path), host_map), SOURCE, sentinels)
+    return _split(wide, paths, sentinels, host_map)
+
+
+def _read_all(paths: list[Path]) -> pa.Table:
+    """(file_no, line_no, raw) of every file; file_no is the position in `paths`."""
+    tables = []
+    for file_no, path in enumerate(paths):
+        lines = read_lines(path)
+        numbers = pa.array(np.full(lines.num_rows, file_no, dtype=np.int32))
+        tables.append(lines.add_column(0, "file_no", numbers))
+    table = pa.concat_tables(tables)
+    if table.column("raw").num_chunks > _MAX_CHUNKS:
+        table = table.combine_chunks()
+        # Record batches of 64 Ki lines let DuckDB scan the table on every core.
+        table = pa.Table.from_batches(table.to_batches(max_chunksize=_BATCH_LINES), table.schema)
+    return table
+
+
+def _fallback_times(paths: list[Path], scrape_time: datetime | None) -> pa.Table:
+    """Per file, the time of samples with neither a timestamp nor a scrape-time comment."""
+    times = [to_utc(scrape_time) if scrape_time is not None else _mtime(path) for path in paths]
+    return pa.table(
+        {
+            "file_no": pa.array(range(len(paths)), pa.int32()),
+            "time": pa.array(times, pa.timestamp("us", tz="UTC")),
+        }
+    )
+
+
+def _count_sentinels(con: duckdb.DuckDBPyConnection, files: int) -> list[dict[str, int]]:
+    """Blank readings per metric, per file (they are dropped by the pivot)."""
+    counts: list[dict[str, int]] = [{} for _ in range(files)]
+    rows = con.execute(
+        "SELECT file_no, metric, count(*) FROM long "
+        f"WHERE {_blank('value')} GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    for file_no, metric, count in rows:
+        counts[int(file_no)][str(metric)] = int(count)
+    return counts
+
+
+def _split(
+    wide: pa.Table,
+    paths: list[Path],
+    sentinels: list[dict[str, int]],
+    host_map: Mapping[str, str] | None,
+) -> list[Parsed]:
+    """The pivot (sorted by file) → one `Parsed` per file, zero-copy slices of one table."""
+    file_no = wide.column("file_no").to_numpy()
+    names = pa.array([str(path) for path in paths], pa.string())
+    rows = finish(wide.drop_columns(["file_no"]), SOURCE, names.take(file_no), host_map)
+    ends = np.searchsorted(file_no, np.arange(len(paths)), side="right")
+    starts = np.concatenate(([0], ends[:-1]))
+    return [
+        Parsed(rows.slice(int(start), int(end - start)), SOURCE, sentinels[index])
+        for index, (start, end) in enumerate(zip(starts, ends, strict=True))
+    ]
 
 
 def _stage_samples(con: duckdb.DuckDBPyConnection) -> None:

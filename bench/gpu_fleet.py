@@ -57,11 +57,13 @@ def segment(host: int, days: int, rng: np.random.Generator) -> pa.Table:
         "gpu_index": pa.array(np.tile(np.arange(GPUS_PER_HOST, dtype=np.int32), minutes)),
         "gpu_uuid": pa.array(np.tile([f"GPU-{host:04d}-{i}" for i in range(8)], minutes)),
         "gpu_model": pa.array(np.full(n, "NVIDIA H100 80GB HBM3")),
-        "gpu_util_pct": pa.array(np.minimum(busy * 100 + 30, 100) * (busy > 0)),
+        # As NVML reports them: whole percent, whole MiB, milliwatts; GPM's SM activity is a
+        # full-precision double.
+        "gpu_util_pct": pa.array(np.round(np.minimum(busy * 100 + 30, 100) * (busy > 0))),
         "sm_active": pa.array(busy),
-        "memory_used_mib": pa.array(rng.uniform(20000, 70000, n) * (busy > 0)),
+        "memory_used_mib": pa.array(np.round(rng.uniform(20000, 70000, n)) * (busy > 0)),
         "memory_total_mib": pa.array(np.full(n, 81559.0)),
-        "power_w": pa.array(70 + busy * 600),
+        "power_w": pa.array(np.round(70 + busy * 600, 3)),
         "interval_s": pa.array(np.full(n, 60.0)),
         "source": pa.array(np.full(n, "agent")),
     }

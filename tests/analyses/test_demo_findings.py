@@ -27,6 +27,8 @@ from costrail.warehouse.load import ingest
 #: items ("telemetry: …") are judged by the GPU test below, on the same demo build.
 NOT_FROM_BILLING = {
     "spend_spike": "an anomaly: found by anomaly detection (the watch issue), not a waste finding",
+    "weekend_gpu_fleet": "an anomaly: found by anomaly detection, not a waste finding",
+    "hourly_retry_job": "an anomaly: found by anomaly detection, not a waste finding",
 }
 TOLERANCE = Decimal("0.10")
 #: LLM waste is judged from request telemetry (`truth.json` signal "llm telemetry: …")

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from costrail.analyses import analyses, context_for
 from costrail.timeseries import AnomalyReport, AnomalySettings, detect_anomalies, score_series
 from tests.timeseries.focus_bill import GPU_DAYS, bill_warehouse
 
@@ -137,6 +138,27 @@ def test_a_new_series_waits_until_it_has_enough_history(tmp_path: Path) -> None:
         "SubAccountId=111": "needs 4 more days of history",
         "SubAccountId=222": "needs 4 more days of history",
     }
+
+
+def test_a_two_day_series_is_left_unscored_rather_than_failing() -> None:
+    two_days = weekly_costs(days=2)
+
+    scored = score_series(two_days)
+
+    assert len(scored) == 2
+    assert scored["score"].isna().all() and not scored["flagged"].any()
+
+
+def test_two_days_of_costs_wait_for_history_in_detection_and_in_the_analysis(
+    tmp_path: Path,
+) -> None:
+    warehouse = bill_warehouse(tmp_path, with_burst=False, days=2)
+
+    report = detect_anomalies(warehouse.costs())
+    findings = analyses.get("cost_anomaly")(context_for(warehouse.costs(), warehouse.engine))
+
+    assert report.anomalies == [] and findings == []
+    assert report.series_waiting["total"] == "needs 12 more days of history"
 
 
 def test_since_keeps_only_anomalies_still_active_on_or_after_it(

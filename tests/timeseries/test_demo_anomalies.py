@@ -1,8 +1,9 @@
-"""The demo company: the planted spend spike is found on its days with its instance type as
-the first root cause; the clean company has no anomaly; the analysis reports it as a finding.
+"""The demo company: every planted anomaly (the runaway sweep, the weekend GPU fleet, the hourly
+retry job) is found on its days with its planted root cause first; the clean company has no
+anomaly; the analysis reports the sweep as a finding.
 
-The planted day and root cause are read from the warehouse (the first charge day and the
-instance type of the planted resources in truth.json), not written into the test.
+The planted days and root cause come from truth.json (`anomaly`), and the days are checked
+against the warehouse (the charge days of the planted resources), not written into the test.
 """
 
 from __future__ import annotations
@@ -17,14 +18,12 @@ import pytest
 
 from costrail.analyses import analyses, context_for
 from costrail.demo import generate
-from costrail.timeseries import AnomalyReport, detect_anomalies
+from costrail.timeseries import Anomaly, AnomalyReport, detect_anomalies
 from costrail.warehouse import Warehouse, connect
 from costrail.warehouse.load import ingest
 
 #: two demo companies are generated and loaded (~25 s on an idle 2-core machine)
 pytestmark = pytest.mark.slow
-
-ANOMALY_KINDS = ("spend_spike",)
 
 
 def _load(directory: Path, clean: bool) -> Warehouse:
@@ -39,7 +38,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Warehouse, list[dict
     directory = tmp_path_factory.mktemp("acme")
     warehouse = _load(directory, clean=False)
     truth = json.loads((directory / "truth.json").read_text(encoding="utf-8"))
-    planted = [item for item in truth["planted"] if item["kind"] in ANOMALY_KINDS]
+    planted = [item for item in truth["planted"] if "anomaly" in item]
     return warehouse, planted
 
 
@@ -48,38 +47,59 @@ def report(demo: tuple[Warehouse, list[dict[str, Any]]]) -> AnomalyReport:
     return detect_anomalies(demo[0].costs())
 
 
-def _planted_days_and_type(warehouse: Warehouse, resources: list[str]) -> tuple[date, date, str]:
+def _planted_days(item: dict[str, Any]) -> tuple[date, date]:
+    days = item["anomaly"]
+    return date.fromisoformat(days["first_day"]), date.fromisoformat(days["last_day"])
+
+
+def _charge_days(warehouse: Warehouse, resources: list[str]) -> tuple[date, date]:
     costs = warehouse.costs()
     rows = costs.filter(costs.ResourceId.isin(resources) & (costs.ChargeCategory == "Usage"))
     day = rows.ChargePeriodStart.date()
-    summary = rows.aggregate(first=day.min(), last=day.max())
-    record = summary.to_pyarrow().to_pylist()[0]
-    types = rows.select("x_InstanceType").distinct().to_pyarrow()["x_InstanceType"].to_pylist()
-    (instance_type,) = types
-    return record["first"], record["last"], str(instance_type)
+    record = rows.aggregate(first=day.min(), last=day.max()).to_pyarrow().to_pylist()[0]
+    return record["first"], record["last"]
 
 
-def test_the_planted_spike_is_flagged_from_its_first_day_with_its_root_cause_first(
-    demo: tuple[Warehouse, list[dict[str, Any]]], report: AnomalyReport
+def _matching(report: AnomalyReport, first: date, last: date) -> list[Anomaly]:
+    return [a for a in report.anomalies if a.first_seen <= last and first <= a.ds]
+
+
+def test_the_demo_plants_three_anomalies_billed_on_their_truth_days(
+    demo: tuple[Warehouse, list[dict[str, Any]]],
 ) -> None:
     warehouse, planted = demo
-    assert planted, "the demo plants a spend spike"
+    assert {item["kind"] for item in planted} == {
+        "spend_spike",
+        "weekend_gpu_fleet",
+        "hourly_retry_job",
+    }
     for item in planted:
-        first, last, instance_type = _planted_days_and_type(warehouse, item["resources"])
-        matches = [a for a in report.anomalies if a.first_seen <= last and first <= a.ds]
-        assert len(matches) == 1, [a.scope for a in report.anomalies]
-        (anomaly,) = matches
-        assert anomaly.first_seen == first
-        assert first <= anomaly.ds <= last
-        top = anomaly.root_causes[0]
-        assert (top.dimension, top.value) == ("x_InstanceType", instance_type)
+        assert item["signal"].startswith(("anomaly", "billing"))
+        assert _charge_days(warehouse, item["resources"]) == _planted_days(item), item["kind"]
+
+
+@pytest.mark.parametrize("kind", ["spend_spike", "weekend_gpu_fleet", "hourly_retry_job"])
+def test_a_planted_anomaly_is_flagged_from_its_first_day_with_its_root_cause_first(
+    demo: tuple[Warehouse, list[dict[str, Any]]], report: AnomalyReport, kind: str
+) -> None:
+    (item,) = [item for item in demo[1] if item["kind"] == kind]
+    first, last = _planted_days(item)
+
+    matches = _matching(report, first, last)
+
+    assert len(matches) == 1, [(a.scope, a.first_seen) for a in report.anomalies]
+    (anomaly,) = matches
+    assert anomaly.first_seen == first
+    assert first <= anomaly.ds <= last
+    top = anomaly.root_causes[0]
+    assert f"{top.dimension}={top.value}" == item["anomaly"]["root_cause"]
 
 
 def test_nothing_but_the_planted_anomalies_is_flagged_on_the_demo(
     demo: tuple[Warehouse, list[dict[str, Any]]], report: AnomalyReport
 ) -> None:
-    warehouse, planted = demo
-    spans = [_planted_days_and_type(warehouse, item["resources"])[:2] for item in planted]
+    _, planted = demo
+    spans = [_planted_days(item) for item in planted]
     unexplained = [
         a
         for a in report.anomalies

@@ -46,3 +46,16 @@ def test_replace_on_spark_replaces_matching_keys_and_keeps_others(
     tmp_path: Path, spark_session: Any
 ) -> None:
     _exercise(connect(f"spark://{tmp_path / 'wh'}", spark=spark_session))
+
+
+def test_replace_with_rows_read_from_the_same_table_uses_them_as_they_were(
+    tmp_path: Path,
+) -> None:
+    """Rows derived from the target table must be read before the keyed delete runs."""
+    warehouse = connect(str(tmp_path / "w.duckdb"))
+    warehouse.replace("samples", _rows(("a", 0, 1.0), ("b", 0, 2.0)), SCHEMA, ("host",))
+    table = warehouse.read("samples", SCHEMA)
+    doubled = table.filter(table.host == "a").mutate(value=table.value * 2)
+    assert warehouse.replace("samples", doubled, SCHEMA, ("host",)) == 1
+    got = sorted((row["host"], row["value"]) for row in table.to_pyarrow().to_pylist())
+    assert got == [("a", 2.0), ("b", 2.0)]

@@ -33,6 +33,7 @@ from costrail.pricing.gpu_instances import aws_instance_gpu, instance_prices
 #: vCPUs and memory (GiB) of the instance types the demo runs (AWS instance-type pages).
 EC2_SHAPES: dict[str, tuple[int, int]] = {
     "p4d.24xlarge": (96, 1152),
+    "p4de.24xlarge": (96, 1152),
     "p5.48xlarge": (192, 2048),
     "g5.12xlarge": (48, 192),
     "g5.48xlarge": (192, 768),

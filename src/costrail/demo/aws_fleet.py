@@ -13,8 +13,8 @@ from decimal import Decimal
 
 import numpy as np
 
+from costrail.demo import aws_anomalies, aws_fleet_services, patterns
 from costrail.demo import aws_compute as compute
-from costrail.demo import aws_fleet_services, patterns
 from costrail.demo import aws_services as services
 from costrail.demo.aws_billing import activate_credits, sales_tax
 from costrail.demo.aws_compute import Ec2Instance, ec2_instance
@@ -50,6 +50,7 @@ def build_aws(
     _serving(build, timeline, ids, serving, on_demand=not clean)
     if not clean:
         _runaway_sweep(build, timeline, ids)
+        aws_anomalies.plant(build, timeline, ids)
     aws_fleet_services.sagemaker(build, timeline, ids, clean)
     aws_fleet_services.storage(build, timeline, ids, clean, atlas_spot_hours)
     aws_fleet_services.logs(build, timeline, ids, clean)
@@ -233,4 +234,5 @@ def _runaway_sweep(build: AwsBuild, tl: Timeline, ids: IdFactory) -> None:
         batches.append(compute.ec2_seconds(node, hours, seconds, "OnDemand"))
         resources.append(node.instance_id)
     build.add(*batches)
-    build.planted.append(Planted.of_rows(tl, "spend_spike", "aws", resources, batches))
+    spike = Planted.of_rows(tl, "spend_spike", "aws", resources, batches)
+    build.planted.append(spike.with_anomaly(tl, batches, "x_InstanceType=g5.48xlarge"))

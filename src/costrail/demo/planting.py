@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Protocol
 
@@ -12,7 +12,7 @@ import numpy as np
 from costrail.demo.money import E10, exact_sum, units_to_decimal
 from costrail.demo.planted_texts import planted_texts
 from costrail.demo.timeline import IntArray, Timeline
-from costrail.demo.truth import PlantedItem
+from costrail.demo.truth import PlantedAnomaly, PlantedItem
 
 
 class CostRows(Protocol):
@@ -45,6 +45,8 @@ class Planted:
     cost_units: IntArray
     savings_units: IntArray
     scale: int = E10
+    #: set for planted cost anomalies (see `with_anomaly`)
+    anomaly: PlantedAnomaly | None = None
 
     @classmethod
     def of_rows(
@@ -63,6 +65,15 @@ class Planted:
         savings = cost - period_costs(timeline, fixed) if fixed else cost
         return cls(kind, provider, tuple(resources), cost, savings, scale)
 
+    def with_anomaly(
+        self, timeline: Timeline, batches: Sequence[CostRows], root_cause: str
+    ) -> Planted:
+        """This item as a planted cost anomaly: its days are the first and last UTC day on
+        which `batches` bill anything; `root_cause` is `dimension=value`."""
+        hours = np.concatenate([b.start_hour[b.cost_units != 0] for b in batches])
+        first, last = (timeline.at(int(h)).date().isoformat() for h in (hours.min(), hours.max()))
+        return replace(self, anomaly=PlantedAnomaly(first, last, root_cause))
+
     def to_truth(self, timeline: Timeline) -> PlantedItem:
         def by_period(units: IntArray) -> dict[str, Decimal]:
             return {
@@ -80,4 +91,5 @@ class Planted:
             savings_by_period=by_period(self.savings_units),
             fix=text.fix,
             signal=text.signal,
+            anomaly=self.anomaly,
         )

@@ -23,6 +23,17 @@ def money_text(value: Decimal) -> str:
 
 
 @dataclass(frozen=True)
+class PlantedAnomaly:
+    """When a planted anomaly happened and what a detector should name as its cause: the
+    first and last UTC day its rows are billed, and `root_cause` as `dimension=value` (a
+    FOCUS / `x_` column as the anomaly root cause names it)."""
+
+    first_day: str
+    last_day: str
+    root_cause: str
+
+
+@dataclass(frozen=True)
 class PlantedItem:
     """One planted waste or anomaly.
 
@@ -41,6 +52,8 @@ class PlantedItem:
     savings_by_period: dict[str, Decimal]
     fix: str
     signal: str = ""
+    #: set for planted cost anomalies only (their days and root cause)
+    anomaly: PlantedAnomaly | None = None
 
     @property
     def latest_period(self) -> str:
@@ -71,7 +84,7 @@ class PlantedItem:
             "description": self.description,
             "signal": self.signal,
             "fix": self.fix,
-        }
+        } | ({"anomaly": vars(self.anomaly)} if self.anomaly else {})
 
 
 @dataclass(frozen=True)

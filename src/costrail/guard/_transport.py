@@ -45,15 +45,20 @@ def _response_headers(response: httpx.Response) -> dict[str, str]:
     return {k: v for k, v in response.headers.items() if k.lower() not in _DROPPED_HEADERS}
 
 
-def _parse(request: httpx.Request) -> tuple[Operation, dict[str, Any]] | None:
+def _prepare(guard: Guard, request: httpx.Request) -> tuple[Operation, Prepared] | None:
+    """The guarded call in `request` (None: not one the guard handles); may raise `Refused`."""
     operation = operation_for(request.url.path)
     if operation is None or request.method != "POST":
         return None
+    raw = request.read()
     try:
-        body = json.loads(request.read() or b"{}")
+        body = json.loads(raw or b"{}")
     except ValueError:
         return None
-    return (operation, body) if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        return None
+    identity = guard.identify(request.headers)
+    return operation, guard.prepare(operation, body, identity, operation.wire, raw=raw)
 
 
 def _settle_stream(
@@ -98,15 +103,15 @@ def _sync_transport(http: ModuleType) -> type[Any]:
             self.inner = inner or http.HTTPTransport()
 
         def handle_request(self, request: httpx.Request) -> httpx.Response:
-            parsed = _parse(request)
-            if parsed is None:
-                return self.inner.handle_request(request)
-            operation, body = parsed
+            operation = operation_for(request.url.path)
             try:
-                identity = self.guard.identify(request.headers)
-                prepared = self.guard.prepare(operation, body, identity, operation.wire)
+                parsed = _prepare(self.guard, request)
+                if parsed is None:
+                    return self.inner.handle_request(request)
+                operation, prepared = parsed
                 admission = self.guard.engine.admit(prepared.call)
             except Refused as error:
+                assert operation is not None
                 return _refused_response(http, operation, error)
             try:
                 response = self.inner.handle_request(_forwarded(http, request, prepared))
@@ -181,15 +186,15 @@ def _async_transport(http: ModuleType) -> type[Any]:
 
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
             await request.aread()
-            parsed = _parse(request)
-            if parsed is None:
-                return await self.inner.handle_async_request(request)
-            operation, body = parsed
+            operation = operation_for(request.url.path)
             try:
-                identity = self.guard.identify(request.headers)
-                prepared = self.guard.prepare(operation, body, identity, operation.wire)
+                parsed = _prepare(self.guard, request)
+                if parsed is None:
+                    return await self.inner.handle_async_request(request)
+                operation, prepared = parsed
                 admission = await self.guard.engine.aadmit(prepared.call)
             except Refused as error:
+                assert operation is not None
                 return _refused_response(http, operation, error)
             try:
                 forwarded = _forwarded(http, request, prepared)

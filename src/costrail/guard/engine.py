@@ -48,6 +48,46 @@ class PriceBook(Protocol):
     ) -> Decimal: ...
 
 
+class _ModelPrice(Protocol):
+    def cost_usd(self, usage: TokenUsage, *, batch: bool = False) -> Decimal: ...
+
+    def worst_case_usd(self, *, input_tokens: int, max_output_tokens: int) -> Decimal: ...
+
+
+class _Catalog(Protocol):
+    def lookup(self, provider: str | None, model: str) -> _ModelPrice: ...
+
+
+class _MemoisedPrices:
+    """A catalog's per-model price looked up once per (provider, model), not twice per call:
+    the lookup (aliases, name variants, overrides) cost more than the pricing arithmetic.
+    The catalog is loaded once per process, so a memo cannot go stale within it."""
+
+    def __init__(self, catalog: _Catalog) -> None:
+        self._catalog = catalog
+        self._prices: dict[tuple[str | None, str], _ModelPrice] = {}
+
+    def _price(self, provider: str | None, model: str) -> _ModelPrice:
+        key = (provider, model)
+        price = self._prices.get(key)
+        if price is None:  # an unknown model raises here each time, as it should
+            price = self._catalog.lookup(provider, model)
+            self._prices[key] = price
+        return price
+
+    def cost_usd(
+        self, provider: str | None, model: str, usage: TokenUsage, *, batch: bool = False
+    ) -> Decimal:
+        return self._price(provider, model).cost_usd(usage, batch=batch)
+
+    def worst_case_usd(
+        self, provider: str | None, model: str, *, input_tokens: int, max_output_tokens: int
+    ) -> Decimal:
+        return self._price(provider, model).worst_case_usd(
+            input_tokens=input_tokens, max_output_tokens=max_output_tokens
+        )
+
+
 class Refused(CostrailError):
     """A budget or rate limit said no; the wire layers turn this into the provider's error."""
 
@@ -124,7 +164,9 @@ class GuardEngine:
     ) -> None:
         self.settings = settings
         self.store = store
-        self.prices = prices
+        self.prices: PriceBook = (
+            _MemoisedPrices(prices) if hasattr(prices, "lookup") else prices  # type: ignore[arg-type]
+        )
         self.clock = clock
         #: counted events for /metrics and warnings (refusals, unpriced models, …)
         self.counters: Counter[str] = Counter()

@@ -38,6 +38,8 @@ def operation_for(path: str) -> Operation | None:
 class Bounds:
     input_tokens_max: int
     output_tokens_max: int
+    #: whether `cap_request` edited the body (if not, the caller's bytes can be sent as-is)
+    changed: bool = False
 
 
 def cap_request(operation: Operation, body: dict[str, Any], default_max_tokens: int) -> Bounds:
@@ -50,8 +52,10 @@ def cap_request(operation: Operation, body: dict[str, Any], default_max_tokens: 
     """
     if operation.name == "embeddings":
         return Bounds(input_token_upper_bound(body), 0)
+    changed = False
     output_max = requested_output_tokens(body)
     if output_max is None:
+        changed = True
         output_max = default_max_tokens
         key = {"chat": "max_completion_tokens", "responses": "max_output_tokens"}.get(
             operation.name, "max_tokens"
@@ -63,9 +67,10 @@ def cap_request(operation: Operation, body: dict[str, Any], default_max_tokens: 
     if operation.name == "chat" and body.get("stream") is True:
         options = body.get("stream_options")
         options = dict(options) if isinstance(options, dict) else {}
+        changed = changed or options.get("include_usage") is not True
         options["include_usage"] = True
         body["stream_options"] = options
-    return Bounds(input_token_upper_bound(body), output_max)
+    return Bounds(input_token_upper_bound(body), output_max, changed)
 
 
 def usage_from_response(operation: Operation, payload: dict[str, Any]) -> TokenUsage | None:

@@ -4,8 +4,8 @@ request path only appends to a queue; `close()` flushes what is left (gateway sh
 from __future__ import annotations
 
 import logging
-import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,9 +40,11 @@ def build_row(
     source: str,
     store_prompts: bool,
     request_id: str | None = None,
+    at: datetime | None = None,
 ) -> Row:
     """The row for one call: tokens and cost from the settlement, prefix hashes of the prompt
-    (never its text unless `store_prompts`), identity from the engine."""
+    (never its text unless `store_prompts`), identity from the engine; `at` is when the call
+    ended (default: now)."""
     settlement = outcome.settlement
     usage = settlement.usage if settlement else None
     try:
@@ -52,7 +54,7 @@ def build_row(
     cost: Decimal | None = settlement.cost_usd if settlement else None
     cost_source = settlement.cost_source if settlement else "catalog"
     row: Row = {
-        "time": datetime.now(UTC),
+        "time": at or datetime.now(UTC),
         "request_id": request_id or new_id(),
         "provider": call.provider,
         "model": call.model,
@@ -90,43 +92,75 @@ def _prompt_text(body: Mapping[str, Any]) -> str:
 
 
 class Recorder:
-    """Queue rows; a daemon thread hands them to `sink` every `interval_s` or `batch_size`."""
+    """Rows pile up in a deque; a daemon thread hands them to `sink` every `interval_s` (or
+    as soon as `batch_size` are waiting).
+
+    Why not a `queue.Queue`: its `put` notifies the waiting thread on every row, and that
+    wake-up (and the GIL hand-over it asks for) lands on the request path of every call. A
+    deque append takes no lock, and the thread wakes once per batch. Rows given as a
+    zero-argument callable (`record_later`) are built on the thread, so prefix hashing and
+    row assembly stay off the request path too.
+    """
 
     def __init__(self, sink: Sink, batch_size: int = 200, interval_s: float = 1.0) -> None:
         self._sink = sink
         self._batch_size = batch_size
         self._interval_s = interval_s
-        self._queue: queue.Queue[Row | None] = queue.Queue()
+        self._pending: deque[Row | Callable[[], Row]] = deque()
+        self._wake = threading.Event()
+        self._closing = False
         self.rows_written = 0
         self.write_errors = 0
         self._thread = threading.Thread(target=self._run, name="costrail-recorder", daemon=True)
         self._thread.start()
 
     def record(self, row: Row) -> None:
-        self._queue.put(row)
+        self._enqueue(row)
+
+    def record_later(self, build: Callable[[], Row]) -> None:
+        """Queue a row that the recorder thread builds by calling `build()`."""
+        self._enqueue(build)
+
+    def _enqueue(self, item: Row | Callable[[], Row]) -> None:
+        self._pending.append(item)
+        if len(self._pending) >= self._batch_size:
+            self._wake.set()
 
     def close(self) -> None:
         """Flush every queued row and stop the thread (idempotent)."""
         if self._thread.is_alive():
-            self._queue.put(None)
+            self._closing = True
+            self._wake.set()
             self._thread.join()
 
     def _run(self) -> None:
-        batch: list[Row] = []
-        stopping = False
-        while not stopping:
-            try:
-                item = self._queue.get(timeout=self._interval_s)
-                stopping = item is None
-                if item is not None:
-                    batch.append(item)
-                    if len(batch) < self._batch_size:
-                        continue
-            except queue.Empty:
-                pass
+        while True:
+            self._wake.wait(self._interval_s)
+            self._wake.clear()
+            closing = self._closing
+            self._drain()
+            if closing:
+                return
+
+    def _drain(self) -> None:
+        while self._pending:
+            batch: list[Row] = []
+            while self._pending and len(batch) < self._batch_size:
+                row = self._build(self._pending.popleft())
+                if row is not None:
+                    batch.append(row)
             if batch:
                 self._write(batch)
-                batch = []
+
+    def _build(self, item: Row | Callable[[], Row]) -> Row | None:
+        if not callable(item):
+            return item
+        try:
+            return item()
+        except Exception:  # one bad row must not lose the batch
+            self.write_errors += 1
+            log.exception("costrail guard: could not build an llm_requests row")
+            return None
 
     def _write(self, batch: list[Row]) -> None:
         try:

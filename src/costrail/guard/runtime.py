@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +39,14 @@ class Prepared:
     body: dict[str, Any]
     call: GuardCall
     started_s: float
+    #: the caller's request bytes when the guard left the body unchanged (sent as they are)
+    raw: bytes | None = None
 
     @property
     def content(self) -> bytes:
+        """The body to send upstream: the caller's own bytes unless the guard edited it."""
+        if self.raw is not None:
+            return self.raw
         return json.dumps(self.body, separators=(",", ":")).encode()
 
     @property
@@ -84,7 +91,10 @@ class Guard:
         identity: Identity,
         provider: str,
         model: str | None = None,
+        *,
+        raw: bytes | None = None,
     ) -> Prepared:
+        """Bound and cap `body` (parsed from `raw`, the request bytes, when given)."""
         bounds = cap_request(operation, body, self.settings.default_max_tokens)
         call = GuardCall(
             provider=provider,
@@ -94,7 +104,8 @@ class Guard:
             output_tokens_max=bounds.output_tokens_max,
             identity=identity,
         )
-        return Prepared(operation, body, call, time.perf_counter())
+        kept = raw if raw is not None and not bounds.changed else None
+        return Prepared(operation, body, call, time.perf_counter(), kept)
 
     def settle_json(self, admission: Admission, operation: Operation, payload: bytes) -> Settlement:
         """Settle a non-streamed response from its usage object (worst case if it has none)."""
@@ -131,14 +142,18 @@ class Guard:
             latency_ms=(time.perf_counter() - prepared.started_s) * 1000.0,
             settlement=settlement,
         )
-        row = build_row(
-            call or prepared.call,
-            prepared.body,
-            outcome,
-            source=self.source,
-            store_prompts=self.settings.privacy.store_prompts,
+        # the row (prefix hashes included) is built on the recorder's thread
+        self.recorder.record_later(
+            functools.partial(
+                build_row,
+                call or prepared.call,
+                prepared.body,
+                outcome,
+                source=self.source,
+                store_prompts=self.settings.privacy.store_prompts,
+                at=datetime.now(UTC),
+            )
         )
-        self.recorder.record(row)
 
     def close(self) -> None:
         self.recorder.close()

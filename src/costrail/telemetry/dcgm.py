@@ -28,6 +28,7 @@ from costrail.telemetry.pivot import (
     DEFAULT_INTERVAL_S,
     METRIC_COLUMNS,
     Parsed,
+    blank_condition,
     labels_table,
     parse_label_string,
     pivot,
@@ -153,7 +154,7 @@ def _count_sentinels(con: duckdb.DuckDBPyConnection, files: int) -> list[dict[st
     counts: list[dict[str, int]] = [{} for _ in range(files)]
     rows = con.execute(
         "SELECT file_no, metric, count(*) FROM long "
-        f"WHERE {_blank('value')} GROUP BY ALL ORDER BY ALL"
+        f"WHERE {blank_condition('value')} GROUP BY ALL ORDER BY ALL"
     ).fetchall()
     for file_no, metric, count in rows:
         counts[int(file_no)][str(metric)] = int(count)
@@ -186,7 +187,7 @@ def _stage_samples(con: duckdb.DuckDBPyConnection) -> None:
         f"""
         CREATE TEMP VIEW parsed_lines AS
         WITH located AS (
-            SELECT line_no, raw, strpos(raw, '{{') AS open_at,
+            SELECT file_no, line_no, raw, strpos(raw, '{{') AS open_at,
                    strpos(reverse(raw), '}}') AS close_from_end
             FROM lines_in
             WHERE NOT starts_with(raw, '#')
@@ -194,7 +195,7 @@ def _stage_samples(con: duckdb.DuckDBPyConnection) -> None:
                            AND regexp_full_match(raw, '{_BLANK_OR_COMMENT}'))
         ),
         split AS (
-            SELECT line_no,
+            SELECT file_no, line_no,
                    CASE WHEN open_at > 0 THEN left(raw, open_at - 1)
                         ELSE split_part(raw, ' ', 1) END AS metric,
                    CASE WHEN open_at > 0 AND close_from_end > 0
@@ -211,7 +212,7 @@ def _stage_samples(con: duckdb.DuckDBPyConnection) -> None:
                    open_at > 0 AND close_from_end = 0 AS unclosed
             FROM located
         )
-        SELECT line_no,
+        SELECT file_no, line_no,
                CASE WHEN unclosed OR len(tokens) NOT IN (1, 2)
                          OR NOT regexp_full_match(metric, '{_METRIC_NAME}') THEN ''
                     ELSE metric END AS metric,
@@ -223,80 +224,86 @@ def _stage_samples(con: duckdb.DuckDBPyConnection) -> None:
     )
     # Label sets repeat on every scrape: carry a 64-bit hash per line, the text once per series.
     con.execute(
-        "CREATE TEMP TABLE samples AS SELECT line_no, metric, hash(labels) AS series_key, "
+        "CREATE TEMP TABLE samples AS SELECT file_no, line_no, metric, "
+        "hash(labels) AS series_key, "
         "value_text, ts_text FROM parsed_lines"
     )
 
 
-def _check_samples(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    bad = con.execute("SELECT min(line_no) FROM samples WHERE metric = ''").fetchone()
-    if bad is not None and bad[0] is not None:
+def _check_samples(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> None:
+    bad = con.execute(
+        "SELECT file_no, line_no FROM samples WHERE metric = '' ORDER BY ALL LIMIT 1"
+    ).fetchone()
+    if bad is not None:
         raise InputError(
             "not a Prometheus exposition line (expected `name{labels} value [timestamp_ms]`)",
-            file=path,
-            row=int(bad[0]),
+            file=paths[int(bad[0])],
+            row=int(bad[1]),
             hint="row is the line number in the file",
         )
     bad_value = con.execute(
-        "SELECT line_no, metric, value_text FROM samples "
-        "WHERE TRY_CAST(value_text AS DOUBLE) IS NULL ORDER BY line_no LIMIT 1"
+        "SELECT file_no, line_no, metric, value_text FROM samples "
+        "WHERE TRY_CAST(value_text AS DOUBLE) IS NULL ORDER BY file_no, line_no LIMIT 1"
     ).fetchone()
     if bad_value is not None:
         raise InputError(
-            f"value {bad_value[2]!r} is not a number",
-            file=path,
-            row=int(bad_value[0]),
-            column=str(bad_value[1]),
+            f"value {bad_value[3]!r} is not a number",
+            file=paths[int(bad_value[0])],
+            row=int(bad_value[1]),
+            column=str(bad_value[2]),
         )
 
 
-def _scrape_markers(con: duckdb.DuckDBPyConnection, path: Path) -> pa.Table:
+def _scrape_markers(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> pa.Table:
     rows = con.execute(
         f"""
-        SELECT line_no, split_part(raw, '{SCRAPE_TIME_COMMENT}:', 2)
+        SELECT file_no, line_no, split_part(raw, '{SCRAPE_TIME_COMMENT}:', 2)
         FROM lines_in
         WHERE regexp_matches(raw, '^#[ \\t]*{SCRAPE_TIME_COMMENT}:')
-        ORDER BY line_no
+        ORDER BY file_no, line_no
         """
     ).fetchall()
+    file_numbers: list[int] = []
     line_numbers: list[int] = []
     times: list[datetime] = []
-    for line_no, text in rows:
+    for file_no, line_no, text in rows:
         try:
             times.append(to_utc(datetime.fromisoformat(str(text).strip())))
         except ValueError as error:
             raise InputError(
                 f"scrape time {text!r} is not an ISO 8601 time",
-                file=path,
+                file=paths[int(file_no)],
                 row=int(line_no),
                 column=SCRAPE_TIME_COMMENT,
             ) from error
+        file_numbers.append(int(file_no))
         line_numbers.append(int(line_no))
     return pa.table(
         {
+            "file_no": pa.array(file_numbers, pa.int32()),
             "line_no": pa.array(line_numbers, pa.int64()),
             "time": pa.array(times, pa.timestamp("us", tz="UTC")),
         }
     )
 
 
-def _labels(con: duckdb.DuckDBPyConnection, path: Path) -> pa.Table:
-    """Each distinct label set, parsed from the first line that carries it."""
+def _labels(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> pa.Table:
+    """Each distinct label set (across all files), parsed from the first line that carries it."""
     series: dict[int, dict[str, str]] = {}
     rows = con.execute(
-        "WITH firsts AS (SELECT series_key, min(line_no) AS line_no FROM samples "
-        "WHERE metric <> '' GROUP BY 1) "
-        "SELECT f.series_key, l.raw, f.line_no FROM firsts f JOIN lines_in l USING (line_no) "
-        "ORDER BY f.line_no"
+        "WITH firsts AS (SELECT series_key, min({'f': file_no, 'l': line_no}) AS at "
+        "FROM samples WHERE metric <> '' GROUP BY 1) "
+        "SELECT f.series_key, l.raw, l.file_no, l.line_no FROM firsts f JOIN lines_in l "
+        "ON l.file_no = f.at.f AND l.line_no = f.at.l ORDER BY l.file_no, l.line_no"
     ).fetchall()
-    for key, raw, line_no in rows:
+    for key, raw, file_no, line_no in rows:
         line = str(raw)
         text = line[line.find("{") : line.rfind("}") + 1] if "{" in line else ""
         parsed = parse_label_string(text) if text else {}
         if parsed is None:
             raise InputError(
                 'label set does not parse (expected {name="value",...})',
-                file=path,
+                file=paths[int(file_no)],
                 row=int(line_no),
             )
         series[int(key)] = parsed

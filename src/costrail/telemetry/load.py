@@ -19,10 +19,10 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
-from costrail.errors import UnknownFormatError
+from costrail.errors import InputError, UnknownFormatError
 from costrail.schema.gpu_samples import GPU_SAMPLES_SCHEMA
 from costrail.telemetry.agent_segments import segments_table
-from costrail.telemetry.dcgm import parse_exposition
+from costrail.telemetry.dcgm import parse_exposition, parse_expositions
 from costrail.telemetry.detect import Kind, detect
 from costrail.telemetry.duck import parser_connection
 from costrail.telemetry.nvidia_smi import parse_smi_csv
@@ -127,14 +127,9 @@ def load_telemetry(
     kinds = {path: _kind(path) for path in paths}
     ingest_id = uuid.uuid4().hex
     report = TelemetryReport(ingest_id)
-    parsed: list[Parsed] = []
-    for path, kind in kinds.items():
+    for kind in kinds.values():
         report.files[kind] = report.files.get(kind, 0) + 1
-        if kind == "agent":
-            continue
-        if progress is not None:
-            progress(f"parsing {path.name}")
-        parsed.append(parse_file(path, kind, options))
+    parsed = parse_files(kinds, options, progress)
     segments = [path for path, kind in kinds.items() if kind == "agent"]
     segment_rows = segments_table(warehouse, segments, ingest_id) if segments else None
     for one in parsed:
@@ -150,6 +145,36 @@ def load_telemetry(
         warehouse.replace(TABLE, segment_rows, GPU_SAMPLES_SCHEMA, SEGMENT_KEY)
     report.sources = summarise(warehouse, ingest_id)
     return report
+
+
+def parse_files(
+    kinds: Mapping[Path, Kind], options: ParseOptions, progress: Progress | None = None
+) -> list[Parsed]:
+    """Every text file parsed, in the order given (agent segments are skipped: the engine
+    scans them). Exposition files are parsed together — thousands of one-scrape files cost
+    one pass — and any bad file raises the error a file-by-file parse in order would."""
+    texts = [path for path, kind in kinds.items() if kind != "agent"]
+    expositions = [path for path in texts if kinds[path] == "dcgm-exposition"]
+    done: dict[Path, Parsed] = {}
+    try:
+        if expositions:
+            if progress is not None:
+                progress(f"parsing {len(expositions):,} exposition file(s)")
+            together = parse_expositions(
+                expositions, scrape_time=options.scrape_time, host_map=options.host_map
+            )
+            done.update(zip(expositions, together, strict=True))
+        for path in texts:
+            if path not in done:
+                if progress is not None:
+                    progress(f"parsing {path.name}")
+                done[path] = parse_file(path, kinds[path], options)
+    except InputError:
+        # Report the first bad file in the order given, whichever kind it is.
+        for path in texts:
+            parse_file(path, kinds[path], options)
+        raise
+    return [done[path] for path in texts]
 
 
 def parse_file(path: Path, kind: Kind, options: ParseOptions) -> Parsed:
@@ -186,24 +211,26 @@ def write_parsed(warehouse: Warehouse, parsed: list[Parsed], ingest_id: str) -> 
 
 
 def summarise(warehouse: Warehouse, ingest_id: str) -> dict[str, SourceSummary]:
-    """Per source: rows, hosts, GPUs (host × uuid/index × MIG instance) and time span."""
+    """Per source: rows, hosts, GPUs (host × uuid/index × MIG instance) and time span.
+
+    Grouped per GPU first, then per source: hashing a few key columns scales to tens of
+    millions of rows, where building one key string per row does not."""
     table = warehouse.read(TABLE, GPU_SAMPLES_SCHEMA)
     mine = table.filter(table.ingest_id == ingest_id)
-    gpu = (
-        mine.host.fill_null("")
-        + "|"
-        + mine.gpu_uuid.fill_null(mine.gpu_index.cast("string").fill_null(""))
-        + "|"
-        + mine.mig_instance_id.fill_null("")
-    )
+    per_gpu = mine.group_by(
+        "source",
+        host=mine.host.fill_null(""),
+        gpu=mine.gpu_uuid.fill_null(mine.gpu_index.cast("string")),
+        mig=mine.mig_instance_id,
+    ).aggregate(rows=mine.count(), start=mine.time.min(), end=mine.time.max())
     summary = (
-        mine.group_by("source")
+        per_gpu.group_by("source")
         .aggregate(
-            rows=mine.count(),
-            hosts=mine.host.nunique(),
-            gpus=gpu.nunique(),
-            start=mine.time.min(),
-            end=mine.time.max(),
+            rows=per_gpu.rows.sum(),
+            hosts=per_gpu.host.nullif("").nunique(),
+            gpus=per_gpu.count(),
+            start=per_gpu.start.min(),
+            end=per_gpu.end.max(),
         )
         .order_by("source")
         .to_pyarrow()

@@ -132,12 +132,13 @@ def labels_table(
 def count_sentinels(con: duckdb.DuckDBPyConnection, long_name: str) -> dict[str, int]:
     """Blank readings per metric in relation `long_name` (they are dropped by the pivot)."""
     rows = con.execute(
-        f"SELECT metric, count(*) FROM {long_name} WHERE {_blank('value')} GROUP BY metric"
+        f"SELECT metric, count(*) FROM {long_name} WHERE {blank_condition('value')} GROUP BY metric"
     ).fetchall()
     return {str(metric): int(count) for metric, count in rows}
 
 
-def _blank(value: str) -> str:
+def blank_condition(value: str) -> str:
+    """SQL that is true when `value` is a DCGM blank (or NaN/±Inf)."""
     return f"(isnan({value}) OR isinf({value}) OR {value} >= {DCGM_BLANK_THRESHOLD})"
 
 
@@ -146,24 +147,29 @@ def pivot(
     long_name: str,
     labels_name: str,
     default_interval_s: float = DEFAULT_INTERVAL_S,
+    file_column: str | None = None,
 ) -> pa.Table:
     """Wide rows: counters as columns, `memory_total_mib` = used + free, `interval_s` = median
     spacing of the GPU's distinct sample times (a lone sample gets `default_interval_s`).
 
     `long_name` has (series_key, time TIMESTAMPTZ, metric, value DOUBLE); blank values become
-    NULL here, so a GPU whose every counter is blank at a time still has its row.
+    NULL here, so a GPU whose every counter is blank at a time still has its row. With
+    `file_column` (an integer column of `long_name`), rows and spacing are per file and the
+    column is kept, first in the sort order.
     """
     if not math.isfinite(default_interval_s) or default_interval_s <= 0:
         raise ValueError("default_interval_s must be a positive number of seconds")
+    blank = blank_condition("value")
     counters = ",\n".join(
-        f"max(CASE WHEN metric = '{metric}' AND NOT {_blank('value')} THEN value END) AS {column}"
+        f"max(CASE WHEN metric = '{metric}' AND NOT {blank} THEN value END) AS {column}"
         for metric, column in METRIC_COLUMNS.items()
     )
+    file_select = f"v.{file_column}, " if file_column else ""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE wide AS
         SELECT *, memory_used_mib + _memory_free_mib AS memory_total_mib FROM (
-            SELECT l.host, l.node, l.gpu, l.uuid, l.model, l.pci_bus_id, l.mig_profile,
+            SELECT {file_select}l.host, l.node, l.gpu, l.uuid, l.model, l.pci_bus_id, l.mig_profile,
                    l.mig_instance_id, l.namespace, l.pod, l.container, l.job_id, l.provider_id,
                    l.instance_label, v.time,
                    {counters}
@@ -172,15 +178,21 @@ def pivot(
         )
         """
     )
-    return shape(con, "wide", default_interval_s)
+    return shape(con, "wide", default_interval_s, file_column)
 
 
 def shape(
-    con: duckdb.DuckDBPyConnection, wide_name: str, default_interval_s: float = DEFAULT_INTERVAL_S
+    con: duckdb.DuckDBPyConnection,
+    wide_name: str,
+    default_interval_s: float = DEFAULT_INTERVAL_S,
+    file_column: str | None = None,
 ) -> pa.Table:
     """Relation `wide_name` (label columns, `time`, one column per counter and
-    `memory_total_mib`) → reader output with `interval_s`, sorted by GPU and time."""
-    gpu_key = ("host", "gpu", "uuid", "mig_instance_id")
+    `memory_total_mib`) → reader output with `interval_s`, sorted by GPU and time (by file
+    first, and spacing measured per file, when `file_column` is given)."""
+    files = (file_column,) if file_column else ()
+    gpu_key = (*files, "host", "gpu", "uuid", "mig_instance_id")
+    file_select = "".join(f"w.{column}, " for column in files)
     partition = ", ".join(gpu_key)
     join = " AND ".join(f"w.{column} IS NOT DISTINCT FROM s.{column}" for column in gpu_key)
     sql = f"""
@@ -191,7 +203,7 @@ def shape(
         FROM times
     ),
     spacing AS (SELECT {partition}, median(gap_s) AS interval_s FROM gaps GROUP BY ALL)
-    SELECT w.time, w.host, w.instance_label, w.provider_id,
+    SELECT {file_select}w.time, w.host, w.instance_label, w.provider_id,
            coalesce(w.node, w.host) AS node,
            TRY_CAST(w.gpu AS INTEGER) AS gpu_index, w.uuid AS gpu_uuid, w.model AS gpu_model,
            w.pci_bus_id, w.mig_profile, w.mig_instance_id,
@@ -201,7 +213,7 @@ def shape(
            CAST(NULL AS INTEGER) AS process_count,
            coalesce(s.interval_s, {float(default_interval_s)}) AS interval_s
     FROM {wide_name} w LEFT JOIN spacing s ON {join}
-    ORDER BY w.host, w.uuid, w.mig_instance_id, w.time
+    ORDER BY {file_select}w.host, w.uuid, w.mig_instance_id, w.time
     """
     return con.execute(sql).fetch_arrow_table()
 

@@ -15,10 +15,14 @@ _ARROW_SCHEMA = GPU_SAMPLES_SCHEMA.to_pyarrow()
 
 
 def finish(
-    wide: pa.Table, source: str, source_file: str, host_map: Mapping[str, str] | None
+    wide: pa.Table,
+    source: str,
+    source_file: str | pa.Array,
+    host_map: Mapping[str, str] | None,
 ) -> pa.Table:
     """`wide` (a reader's pivot: `instance_label` and `provider_id` instead of `instance_id`)
-    → a table of exactly `SAMPLE_COLUMNS`, typed as `GPU_SAMPLES_SCHEMA`."""
+    → a table of exactly `SAMPLE_COLUMNS`, typed as `GPU_SAMPLES_SCHEMA`. `source_file` is
+    one name for every row, or one per row (several files parsed together)."""
     length = wide.num_rows
     instance_ids = resolve_instance_ids(
         wide.column("host"), wide.column("provider_id"), wide.column("instance_label"), host_map
@@ -30,8 +34,10 @@ def finish(
             values: pa.Array | pa.ChunkedArray = instance_ids
         elif name == "source":
             values = pa.repeat(pa.scalar(source, pa.string()), length)
-        elif name == "source_file":
+        elif name == "source_file" and isinstance(source_file, str):
             values = pa.repeat(pa.scalar(source_file, pa.string()), length)
+        elif name == "source_file":
+            values = source_file
         elif name in wide.column_names:
             values = wide.column(name)
         else:

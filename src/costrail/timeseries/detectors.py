@@ -91,9 +91,11 @@ def seasonal(values: np.ndarray, season: int, cycles: int = 4) -> tuple[np.ndarr
 
 
 def _backward_shift(values: np.ndarray, steps: int) -> np.ndarray:
-    """values[:, t + steps] at t."""
+    """values[:, t + steps] at t (NaN past the end; all NaN when the series is no longer than
+    `steps`, e.g. two days of a weekly season)."""
     shifted = np.full_like(values, np.nan)
-    shifted[:, : values.shape[1] - steps] = values[:, steps:]
+    if steps < values.shape[1]:
+        shifted[:, : values.shape[1] - steps] = values[:, steps:]
     return shifted
 
 

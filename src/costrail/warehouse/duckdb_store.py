@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -111,6 +112,11 @@ class DuckDBWarehouse(Warehouse):
     def replace(
         self, name: str, rows: ir.Table, schema: ibis.Schema, key_columns: tuple[str, ...]
     ) -> int:
+        """Streams `rows` straight into `name` in one transaction: the matching keys are
+        deleted first (skipped when the table is empty), then one INSERT … SELECT, so tens of
+        millions of rows scanned from Parquet are never copied into a temporary table. Only
+        when `rows` reads `name` itself are they materialised first (the delete would change
+        them)."""
         if self._open_ingest is not None:
             raise WarehouseError("a costs load is still open on this connection")
         if name not in self.con.list_tables():
@@ -119,26 +125,40 @@ class DuckDBWarehouse(Warehouse):
             *[rows[column].cast(dtype).name(column) for column, dtype in schema.items()]
         )
         self.con._run_pre_execute_hooks(typed)  # type: ignore[attr-defined]  # memtables
-        incoming = f"_incoming_{uuid.uuid4().hex[:12]}"
-        matches = " AND ".join(
-            f'"{name}"."{column}" IS NOT DISTINCT FROM k."{column}"' for column in key_columns
-        )
-        keys = ", ".join(f'"{column}"' for column in key_columns)
+        reads_target = any(table.name == name for table in typed.op().find(ops.DatabaseTable))
+        source = f"_incoming_{uuid.uuid4().hex[:12]}" if reads_target else None
+        query = str(self.con.compile(typed))
+        ordered = self._raw.execute("SELECT current_setting('preserve_insertion_order')")
+        keep_order = bool(ordered.fetchone()[0])
+        # Row order in a table means nothing to readers; not keeping it lets the insert stream.
+        self._raw.execute("SET preserve_insertion_order = false")
         self._raw.execute("BEGIN TRANSACTION")
         try:
-            self._raw.execute(f"CREATE TEMP TABLE {incoming} AS {self.con.compile(typed)}")
-            self._raw.execute(
-                f'DELETE FROM "{name}" USING (SELECT DISTINCT {keys} FROM {incoming}) AS k '
-                f"WHERE {matches}"
-            )
-            self._raw.execute(f'INSERT INTO "{name}" SELECT * FROM {incoming}')
-            written = int(self._raw.execute(f"SELECT count(*) FROM {incoming}").fetchone()[0])
-            self._raw.execute(f"DROP TABLE {incoming}")
+            if source is not None:
+                self._raw.execute(f"CREATE TEMP TABLE {source} AS {query}")
+            incoming = f"(SELECT * FROM {source})" if source is not None else f"({query})"
+            if self._raw.execute(f'SELECT 1 FROM "{name}" LIMIT 1').fetchone() is not None:
+                self._delete_keys(name, incoming, key_columns)
+            written = int(self._raw.execute(f'INSERT INTO "{name}" {incoming}').fetchone()[0])
+            if source is not None:
+                self._raw.execute(f"DROP TABLE {source}")
             self._raw.execute("COMMIT")
         except Exception:
             self._raw.execute("ROLLBACK")
             raise
+        finally:
+            self._raw.execute(f"SET preserve_insertion_order = {str(keep_order).lower()}")
         return written
+
+    def _delete_keys(self, name: str, incoming: str, key_columns: tuple[str, ...]) -> None:
+        matches = " AND ".join(
+            f'"{name}"."{column}" IS NOT DISTINCT FROM k."{column}"' for column in key_columns
+        )
+        keys = ", ".join(f'"{column}"' for column in key_columns)
+        self._raw.execute(
+            f'DELETE FROM "{name}" USING (SELECT DISTINCT {keys} FROM {incoming} AS i) AS k '
+            f"WHERE {matches}"
+        )
 
     def read(self, name: str, schema: ibis.Schema) -> ir.Table:
         if name not in self.con.list_tables():

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
+from contextlib import AsyncExitStack, ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,6 +59,11 @@ guard:
   store: {{kind: sqlite, path: "{store}"}}
 """
 REQUEST_TIMEOUT_S = 10.0
+#: quiet time between phases, so one phase's leftovers do not land in the next
+PAUSE_S = 3.0
+#: the load generator's pools: few idle connections kept (see `upstream_limits` in
+#: costrail/guard/gateway.py for why a large idle pool costs CPU on every request)
+LOAD_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=8, keepalive_expiry=5)
 UVICORN = ["-m", "uvicorn", "--loop", "asyncio", "--http", "h11", "--no-access-log"]
 
 
@@ -145,8 +150,15 @@ async def open_loop(
     Requests still out `REQUEST_TIMEOUT_S` after the schedule ends count as failed."""
     samples = {name: Samples() for name in urls}
     names = list(urls)
-    limits = httpx.Limits(max_connections=1000, max_keepalive_connections=1000)
-    async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
+    async with AsyncExitStack() as stack:
+        # a client (connection pool) per target: httpcore scans every pooled connection on
+        # each request, so one shared pool would make each path pay for the other's
+        clients = {
+            name: await stack.enter_async_context(
+                httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S, limits=LOAD_LIMITS)
+            )
+            for name in names
+        }
         tasks: dict[asyncio.Task[None], Samples | None] = {}
         begin = time.perf_counter()
         total = int(rate_per_s * (warmup_s + seconds))
@@ -157,7 +169,8 @@ async def open_loop(
                 await asyncio.sleep(delay)
             name = names[int(at_s / round_s) % len(names)]
             counted = samples[name] if at_s >= warmup_s else None
-            tasks[asyncio.create_task(_timed_post(client, urls[name], counted))] = counted
+            post = _timed_post(clients[name], urls[name], counted)
+            tasks[asyncio.create_task(post)] = counted
         _, late = await asyncio.wait(tasks, timeout=REQUEST_TIMEOUT_S + 1)
         for task in late:
             task.cancel()
@@ -170,7 +183,7 @@ async def closed_loop(url: str, seconds: float, concurrency: int) -> float:
     """Requests/s completed by `concurrency` callers each sending as soon as the last returned."""
     done = 0
     stop_at = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=concurrency)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT_S, limits=limits) as client:
 
         async def caller() -> None:
@@ -316,11 +329,14 @@ def main() -> None:
     with ExitStack() as stack:
         direct_url, gateway_url, gateway = start_servers(stack, work, options.profile)
         urls = {"direct": direct_url, "gateway": gateway_url}
-        runs = [open_loop_run(urls, rate, options, gateway.pid) for rate in options.rate]
-        max_rps = {
-            name: asyncio.run(closed_loop(url, options.max_seconds, options.concurrency))
-            for name, url in urls.items()
-        }
+        runs = []
+        for rate in sorted(options.rate):  # lowest first: an overloaded run leaves a backlog
+            runs.append(open_loop_run(urls, rate, options, gateway.pid))
+            time.sleep(PAUSE_S)
+        max_rps = {}
+        for name, url in urls.items():
+            max_rps[name] = asyncio.run(closed_loop(url, options.max_seconds, options.concurrency))
+            time.sleep(PAUSE_S)
     result = {
         "date": started.isoformat(timespec="seconds"),
         "machine": (

@@ -15,19 +15,17 @@ import pytest
 from typer.testing import CliRunner
 
 from costrail.cli.main import app
-from costrail.demo import generate
 from costrail.explore import ExploreQuery, explore
 from costrail.warehouse import Warehouse, connect
 from costrail.warehouse.load import ingest
+from tests.demo_cache import demo_folder
 
 CENT = Decimal("0.01")
 
 
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("acme")
-    generate(directory, rows=None, seed=7, clean=False)
-    return directory
+    return demo_folder(False)
 
 
 def _truth(directory: Path) -> dict[str, Any]:
@@ -98,8 +96,7 @@ def test_demo_command_prints_the_summary_and_matches_truth(tmp_path: Path) -> No
 
 
 def test_clean_demo_has_nothing_planted_and_costs_less(demo_dir: Path, tmp_path: Path) -> None:
-    clean_dir = tmp_path / "clean"
-    generate(clean_dir, rows=None, seed=7, clean=True)
+    clean_dir = demo_folder(True)
     clean, wasteful = _truth(clean_dir), _truth(demo_dir)
 
     assert clean["planted"] == []

@@ -11,19 +11,16 @@ from typing import Any
 import ibis
 
 from costrail.analyses import AnalysisContext, analyses, context_for
-from costrail.demo import generate
 from costrail.schema.costs import conform_costs
-from costrail.warehouse import connect
-from costrail.warehouse.load import ingest
+from tests.demo_cache import demo_folder, demo_warehouse
 
 
 def demo_context(
     folder: Path, clean: bool, kind: str
 ) -> tuple[AnalysisContext, list[dict[str, Any]]]:
     """Load the AWS demo bills so a test can compare one analysis with what the demo planted."""
-    generate(folder, rows=None, seed=7, clean=clean)
-    warehouse = connect(str(folder / "w.duckdb"))
-    ingest(warehouse, [folder / "aws"])
+    folder = demo_folder(clean)
+    warehouse = demo_warehouse(clean, ("aws",))
     truth = json.loads((folder / "truth.json").read_text())
     planted = [p for p in truth["planted"] if p["kind"] == kind]
     return context_for(warehouse.costs(), "duckdb"), planted

@@ -12,22 +12,17 @@ import pytest
 
 from costrail.analyses import AnalysisContext, Thresholds, analyses, context_for
 from costrail.analyses.allocation import allocation_coverage, normalised_tag_key
-from costrail.demo import generate
 from costrail.schema.costs import COSTS_SCHEMA, conform_costs
-from costrail.warehouse import Warehouse, connect
-from costrail.warehouse.load import ingest
+from costrail.warehouse import Warehouse
+from tests.demo_cache import demo_warehouse
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 END = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
-    directory = tmp_path_factory.mktemp("acme")
-    generate(directory, rows=None, seed=7, clean=False)
-    warehouse = connect(str(directory / "w.duckdb"))
-    ingest(warehouse, [directory / "aws", directory / "gcp"])
-    return warehouse
+def demo() -> Warehouse:
+    return demo_warehouse(False, ("aws", "gcp"))
 
 
 def _line(account: str, cost: str, tags: dict[str, str], category: str = "Usage") -> dict[str, Any]:

@@ -12,18 +12,15 @@ import ibis
 import pytest
 
 from costrail.analyses import AnalysisContext, analyses, context_for
-from costrail.demo import generate
 from costrail.schema.costs import conform_costs
-from costrail.warehouse import connect
-from costrail.warehouse.load import ingest
+from tests.demo_cache import demo_folder, demo_warehouse
 
 START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday
 
 
 def demo_context(folder: Path, clean: bool) -> tuple[AnalysisContext, list[dict[str, Any]]]:
-    generate(folder, rows=None, seed=7, clean=clean)
-    warehouse = connect(str(folder / "w.duckdb"))
-    ingest(warehouse, [folder / "aws", folder / "gcp"])
+    folder = demo_folder(clean)
+    warehouse = demo_warehouse(clean, ("aws", "gcp"))
     truth = json.loads((folder / "truth.json").read_text())
     planted = [
         p

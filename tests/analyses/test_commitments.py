@@ -15,10 +15,8 @@ from costrail.analyses.commitments import (
     simulate,
     unused_commitments,
 )
-from costrail.demo import generate
 from costrail.findings import Finding
-from costrail.warehouse import connect
-from costrail.warehouse.load import ingest
+from tests.demo_cache import demo_folder, demo_warehouse
 
 D28 = Decimal("0.28")
 
@@ -26,9 +24,8 @@ D28 = Decimal("0.28")
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, list[Finding], list[Finding]]:  # type: ignore[type-arg]
     directory = tmp_path_factory.mktemp("acme-commit")
-    generate(directory, rows=None, seed=7, clean=False)
-    warehouse = connect(str(directory / "w.duckdb"))
-    ingest(warehouse, [directory / name for name in ("aws", "gcp", "azure")])
+    directory = demo_folder(False)
+    warehouse = demo_warehouse(False, ("aws", "gcp", "azure"))
     truth = json.loads(Path(directory / "truth.json").read_text(encoding="utf-8"))
     context = context_for(warehouse.costs(), warehouse.engine)
     return truth, unused_commitments(context), commitment_opportunity(context)

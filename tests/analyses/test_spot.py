@@ -10,19 +10,16 @@ import pytest
 
 from costrail.analyses import Thresholds, context_for
 from costrail.analyses.spot import ondemand_should_be_spot, spot_overhead_fraction, spot_saving
-from costrail.demo import generate
 from costrail.findings import Finding
 from costrail.pricing.gpu_offers import GpuOffer
-from costrail.warehouse import connect
-from costrail.warehouse.load import ingest
+from tests.demo_cache import demo_folder, demo_warehouse
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, list[Finding]]:  # type: ignore[type-arg]
     directory = tmp_path_factory.mktemp("acme-spot")
-    generate(directory, rows=None, seed=7, clean=False)
-    warehouse = connect(str(directory / "w.duckdb"))
-    ingest(warehouse, [directory / name for name in ("aws", "gcp", "azure")])
+    directory = demo_folder(False)
+    warehouse = demo_warehouse(False, ("aws", "gcp", "azure"))
     truth = json.loads(Path(directory / "truth.json").read_text(encoding="utf-8"))
     return truth, ondemand_should_be_spot(context_for(warehouse.costs(), warehouse.engine))
 

@@ -12,10 +12,8 @@ import ibis
 import pytest
 
 from costrail.analyses import AnalysisContext, Thresholds, analyses, context_for
-from costrail.demo import generate
 from costrail.schema.costs import conform_costs
-from costrail.warehouse import connect
-from costrail.warehouse.load import ingest
+from tests.demo_cache import demo_warehouse
 
 #: September, October, November 2026: 30, 31 and 30 days
 MONTHS = ((2026, 9, 30), (2026, 10, 31), (2026, 11, 30))
@@ -127,9 +125,7 @@ def test_stable_snapshot_set_is_not_reported() -> None:
 
 
 def demo_findings(folder: Path, clean: bool, providers: tuple[str, ...]) -> list[Any]:
-    generate(folder, rows=None, seed=7, clean=clean)
-    warehouse = connect(str(folder / "w.duckdb"))
-    ingest(warehouse, [folder / provider for provider in providers])
+    warehouse = demo_warehouse(clean, providers)
     context = context_for(warehouse.costs(), "duckdb")
     return [
         finding

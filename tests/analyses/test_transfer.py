@@ -13,25 +13,21 @@ import pyarrow as pa
 import pytest
 
 from costrail.analyses import AnalysisContext, Thresholds, analyses, context_for
-from costrail.demo import generate
 from costrail.schema.costs import COSTS_SCHEMA, conform_costs
-from costrail.warehouse import Warehouse, connect
-from costrail.warehouse.load import ingest
+from costrail.warehouse import Warehouse
+from tests.demo_cache import demo_folder, demo_warehouse
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 END = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 def _demo(directory: Path, clean: bool) -> Warehouse:
-    generate(directory, rows=None, seed=7, clean=clean)
-    warehouse = connect(str(directory / "w.duckdb"))
-    ingest(warehouse, [directory / "aws"])
-    return warehouse
+    return demo_warehouse(clean, ("aws",))
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Warehouse]:
-    directory = tmp_path_factory.mktemp("acme")
+    directory = demo_folder(False)
     return directory, _demo(directory, clean=False)
 
 

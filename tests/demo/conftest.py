@@ -6,18 +6,19 @@ from pathlib import Path
 
 import pytest
 
-from costrail.demo import Truth, generate
+from costrail.demo import Truth
+from tests.demo_cache import demo_folder, demo_truth
 
 SEED = 7
 
 
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Truth]:
-    out = tmp_path_factory.mktemp("demo")
-    return out, generate(out, seed=SEED)
+    out = demo_folder(False)
+    return out, demo_truth(False)
 
 
 @pytest.fixture(scope="session")
 def clean_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Truth]:
-    out = tmp_path_factory.mktemp("clean-demo")
-    return out, generate(out, seed=SEED, clean=True)
+    out = demo_folder(True)
+    return out, demo_truth(True)

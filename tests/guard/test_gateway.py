@@ -20,6 +20,8 @@ from costrail.guard.runtime import Guard
 from costrail.guard.state import GuardStore
 from costrail.llm.usage import from_anthropic, from_openai
 from costrail.pricing.llm import LlmPrices
+from costrail.schema.llm_requests import LLM_REQUESTS_SCHEMA
+from costrail.warehouse import connect
 from tests.guard.conftest import RowSink
 from tests.guard.upstream import create_upstream
 
@@ -474,3 +476,33 @@ def test_embeddings_are_priced_on_input_only(store: GuardStore, prices: LlmPrice
     (row,) = sink.rows
     price = prices.lookup("openai", "text-embedding-3-small")
     assert row["cost_usd"] == usage["prompt_tokens"] * price.input_usd_per_token
+
+
+def test_gateway_writes_rows_to_the_warehouse_from_its_writer_process(
+    tmp_path: Path, upstream_url: str
+) -> None:
+    """`costrail gateway` hands rows to a child process; they reach DuckDB by shutdown."""
+    config = tmp_path / "costrail.yaml"
+    config.write_text(
+        f"warehouse: {tmp_path / 'wh.duckdb'}\n"
+        "guard:\n"
+        f"  upstreams: {{local: {{provider: openai, base_url: '{upstream_url}'}}}}\n"
+        f"  store: {{kind: sqlite, path: '{tmp_path / 'guard.sqlite'}'}}\n"
+    )
+    guard = Guard.from_config(config, source="gateway")
+    body = {
+        "model": "gpt-4o-mini",
+        "max_tokens": 16,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+
+    async def scenario() -> None:
+        async with gateway_client(guard, httpx.AsyncHTTPTransport()) as client:
+            for _ in range(3):
+                assert (await client.post("/v1/chat/completions", json=body)).status_code == 200
+
+    asyncio.run(scenario())
+    guard.close()
+    warehouse = connect(str(tmp_path / "wh.duckdb"))
+    requests = warehouse.read("llm_requests", LLM_REQUESTS_SCHEMA)
+    assert requests.filter(requests.source == "gateway").count().execute() == 3

@@ -11,12 +11,12 @@ import pytest
 from typer.testing import CliRunner
 
 from costrail.cli.main import app
-from costrail.demo import generate
 from costrail.explore import ExploreQuery, explore
 from costrail.report import Report, build_report, render_html, render_json, render_markdown
 from costrail.report.html import CHART_IDS
 from costrail.warehouse import Warehouse, connect
 from costrail.warehouse.load import ingest
+from tests.demo_cache import demo_folder
 from tests.report.bill import ENDPOINT, TOTAL_USD, TRAINING_JOB, hand_made_findings
 
 runner = CliRunner()
@@ -202,9 +202,9 @@ def test_findings_rejects_a_minimum_that_is_not_an_amount(warehouse_with_bill: W
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     directory = tmp_path_factory.mktemp("acme")
-    generate(directory, rows=None, seed=7, clean=False)
+    demo = demo_folder(False)
     url = str(directory / "w.duckdb")
-    ingest(connect(url), [directory / name for name in ("aws", "gcp", "azure")])
+    ingest(connect(url), [demo / name for name in ("aws", "gcp", "azure")])
     return url
 
 

@@ -91,11 +91,13 @@ def test_each_scrape_file_keeps_its_own_name_as_source_file(
     }
 
 
-def test_a_bad_line_in_one_of_many_files_names_that_file_and_line(
+def test_the_first_bad_file_in_order_is_reported_even_when_a_later_one_fails_sooner(
     warehouse: Warehouse, tmp_path: Path
 ) -> None:
+    """File 16 has a value that is not a number; file 22 a line that is not exposition text
+    at all (checked first when files are parsed together): file 16's error is the answer."""
     paths = write_folder(tmp_path / "scrapes")
-    for index, broken in ((16, "} ninety-seven"), (22, "} seventy")):
+    for index, broken in ((16, "} ninety-seven"), (22, "} 97 1 2 3")):
         lines = paths[index].read_text().splitlines(keepends=True)
         assert "} 97" in lines[6]
         lines[6] = lines[6].replace("} 97", broken)

@@ -17,25 +17,21 @@ import ibis
 import pytest
 
 from costrail.analyses import analyses, context_for
-from costrail.demo import generate
 from costrail.timeseries import Anomaly, AnomalyReport, detect_anomalies
-from costrail.warehouse import Warehouse, connect
-from costrail.warehouse.load import ingest
+from costrail.warehouse import Warehouse
+from tests.demo_cache import demo_folder, demo_warehouse
 
 #: two demo companies are generated and loaded (~25 s on an idle 2-core machine)
 pytestmark = pytest.mark.slow
 
 
 def _load(directory: Path, clean: bool) -> Warehouse:
-    generate(directory, rows=None, seed=7, clean=clean)
-    warehouse = connect(str(directory / "w.duckdb"))
-    ingest(warehouse, [directory / name for name in ("aws", "gcp", "azure")])
-    return warehouse
+    return demo_warehouse(clean, ("aws", "gcp", "azure"))
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Warehouse, list[dict[str, Any]]]:
-    directory = tmp_path_factory.mktemp("acme")
+    directory = demo_folder(False)
     warehouse = _load(directory, clean=False)
     truth = json.loads((directory / "truth.json").read_text(encoding="utf-8"))
     planted = [item for item in truth["planted"] if "anomaly" in item]

@@ -120,8 +120,15 @@ class GuardSection(Section):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     #: warehouse URL for the `llm_requests` rows (none: the top-level `warehouse`)
     warehouse: str | None = None
-    recorder_batch_size: int = Field(default=200, gt=0)
-    recorder_interval_s: float = Field(default=1.0, gt=0)
+    #: the gateway's connection pool to its upstreams (see `guard.gateway.upstream_limits`)
+    upstream_max_connections: int = Field(default=1000, gt=0)
+    upstream_max_idle_connections: int = Field(default=8, ge=0)
+    upstream_idle_expiry_s: float = Field(default=5.0, gt=0)
+    recorder_batch_size: int = Field(default=1000, gt=0)
+    recorder_interval_s: float = Field(default=2.0, gt=0)
+    #: write rows from a child process (None: yes for `costrail gateway`, no inside an app
+    #: using `wrap()`, where a thread is less intrusive)
+    recorder_process: bool | None = None
 
     @model_validator(mode="after")
     def _lease_outlives_upstream_timeout(self) -> GuardSection:

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from costrail.errors import CostrailError
 from costrail.guard.cache import CachedResponse, cache_key
-from costrail.guard.config import Upstream
+from costrail.guard.config import GuardSection, Upstream
 from costrail.guard.engine import Admission, Refused
 from costrail.guard.protocol import Operation, bad_request, operation_for, refusal
 from costrail.guard.runtime import Guard, Prepared
@@ -40,13 +40,6 @@ def _error(parts: tuple[int, dict[str, str], bytes]) -> Response:
     return Response(body, status_code=status, headers=headers)
 
 
-#: one connection pool to the upstreams for the gateway's life: keep-alive connections are
-#: reused, so a call pays no TCP (or TLS) set-up
-_UPSTREAM_LIMITS = httpx.Limits(
-    max_connections=1000, max_keepalive_connections=256, keepalive_expiry=60.0
-)
-
-
 class Gateway:
     """The request handlers; `create_app` wires them into Starlette.
 
@@ -58,7 +51,9 @@ class Gateway:
 
     def __init__(self, guard: Guard, upstream_transport: httpx.AsyncBaseTransport | None) -> None:
         self.guard = guard
-        self.transport = upstream_transport or httpx.AsyncHTTPTransport(limits=_UPSTREAM_LIMITS)
+        self.transport = upstream_transport or httpx.AsyncHTTPTransport(
+            limits=upstream_limits(guard.settings)
+        )
         self._urls: dict[tuple[str, str], httpx.URL] = {}
 
     def upstream_url(self, upstream: Upstream, operation: Operation) -> httpx.URL:
@@ -301,6 +296,21 @@ class Gateway:
         lines.append("# TYPE costrail_guard_rows_written_total counter")
         lines.append(f"costrail_guard_rows_written_total {self.guard.recorder.rows_written}")
         return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+
+
+def upstream_limits(settings: GuardSection) -> httpx.Limits:
+    """One connection pool to the upstreams for the gateway's life: keep-alive connections
+    are reused, so a call pays no TCP (or TLS) set-up. Few are kept idle by default on
+    purpose: httpcore checks every idle pooled connection (one `poll` system call each, and a
+    count over the whole pool) twice per request, so a few hundred idle connections left by
+    a burst cost milliseconds of CPU on every later request. A burst still opens up to
+    `max_connections`; raise `upstream_max_idle_connections` for upstreams that hold many
+    calls at once (long generations), where reconnecting would cost more."""
+    return httpx.Limits(
+        max_connections=settings.upstream_max_connections,
+        max_keepalive_connections=settings.upstream_max_idle_connections,
+        keepalive_expiry=settings.upstream_idle_expiry_s,
+    )
 
 
 def _suffix(operation: Operation) -> str:

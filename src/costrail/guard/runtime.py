@@ -16,7 +16,14 @@ from costrail.guard.cache import ResponseCache
 from costrail.guard.config import GuardSection
 from costrail.guard.engine import Admission, GuardCall, GuardEngine, Identity, PriceBook, Settlement
 from costrail.guard.protocol import Operation, cap_request, usage_from_response
-from costrail.guard.recorder import CallOutcome, Recorder, Sink, build_row, warehouse_sink
+from costrail.guard.recorder import (
+    CallOutcome,
+    Recorder,
+    Sink,
+    WriterProcess,
+    build_row,
+    warehouse_sink,
+)
 from costrail.guard.state import GuardStore
 
 
@@ -76,7 +83,11 @@ class Guard:
         self.cache = ResponseCache(settings.cache)
         self.source = source
         if sink is None:
-            sink = warehouse_sink(settings.warehouse or warehouse_url, prices)
+            url = settings.warehouse or warehouse_url
+            use_process = settings.recorder_process
+            if use_process is None:
+                use_process = source == "gateway"
+            sink = WriterProcess(url, prices) if use_process else warehouse_sink(url, prices)
         self.recorder = Recorder(sink, settings.recorder_batch_size, settings.recorder_interval_s)
 
     @classmethod

@@ -80,13 +80,31 @@ def parse_expositions(
         return []
     try:
         return _parse_together(list(paths), scrape_time, host_map, default_interval_s)
-    except InputError:
-        if len(paths) == 1:
-            raise
-        # Which file's error comes first must not depend on batching: re-parse one by one.
-        for path in paths:
-            _parse_together([path], scrape_time, host_map, default_interval_s)
+    except InputError as error:
+        _raise_first_error(list(paths), error, scrape_time, default_interval_s)
         raise
+
+
+def _raise_first_error(
+    paths: list[Path],
+    error: InputError,
+    scrape_time: datetime | None,
+    default_interval_s: float,
+) -> None:
+    """Raise what a file-by-file parse in order would raise first, given that parsing
+    `paths` together raised `error`: batch the files before the one it names (recursing on
+    their first error), then parse that file alone for its own first error."""
+    if len(paths) == 1 or error.file is None:
+        raise error
+    bad = next(index for index, path in enumerate(paths) if str(path) == error.file)
+    if bad > 0:
+        try:
+            _parse_together(paths[:bad], scrape_time, None, default_interval_s)
+        except InputError as earlier:
+            _raise_first_error(paths[:bad], earlier, scrape_time, default_interval_s)
+            raise
+    _parse_together([paths[bad]], scrape_time, None, default_interval_s)
+    raise error
 
 
 def _parse_together(

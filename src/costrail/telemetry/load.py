@@ -154,26 +154,34 @@ def parse_files(
     scans them). Exposition files are parsed together — thousands of one-scrape files cost
     one pass — and any bad file raises the error a file-by-file parse in order would."""
     texts = [path for path, kind in kinds.items() if kind != "agent"]
+    position = {str(path): index for index, path in enumerate(texts)}
     expositions = [path for path in texts if kinds[path] == "dcgm-exposition"]
     done: dict[Path, Parsed] = {}
-    try:
-        if expositions:
-            if progress is not None:
-                progress(f"parsing {len(expositions):,} exposition file(s)")
+    first_error: InputError | None = None
+    if expositions:
+        if progress is not None:
+            progress(f"parsing {len(expositions):,} exposition file(s)")
+        try:
             together = parse_expositions(
                 expositions, scrape_time=options.scrape_time, host_map=options.host_map
             )
             done.update(zip(expositions, together, strict=True))
-        for path in texts:
-            if path not in done:
-                if progress is not None:
-                    progress(f"parsing {path.name}")
-                done[path] = parse_file(path, kinds[path], options)
-    except InputError:
-        # Report the first bad file in the order given, whichever kind it is.
-        for path in texts:
-            parse_file(path, kinds[path], options)
-        raise
+        except InputError as error:
+            first_error = error
+    for index, path in enumerate(texts):
+        if path in done or kinds[path] == "dcgm-exposition":
+            continue
+        if first_error is not None and index > position.get(str(first_error.file), index):
+            break  # a bad exposition file comes earlier in the order given
+        if progress is not None:
+            progress(f"parsing {path.name}")
+        try:
+            done[path] = parse_file(path, kinds[path], options)
+        except InputError as error:
+            first_error = error
+            break
+    if first_error is not None:
+        raise first_error
     return [done[path] for path in texts]
 
 

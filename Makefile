@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint bench venv clean
+.PHONY: demo test test-slow test-fast lint bench venv clean
 
 venv: $(STAMP)
 
@@ -19,13 +19,17 @@ $(STAMP): requirements.lock pyproject.toml
 demo: $(STAMP)
 	$(BIN)/costrail demo --out demo-out
 
-## Full test suite, Spark parity included.
+## The test suite, Spark parity included, except the slow whole-demo suites (make test-slow).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q --durations=10
+	$(BIN)/python -m pytest -q -m "not slow" --durations=10
+
+## The slow suites: the whole demo company on Spark, demo anomaly detection end to end.
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -m slow --durations=5
 
 ## Everything but the Spark suite (quick local loop).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not spark"
+	$(BIN)/python -m pytest -q -m "not spark and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -34,6 +38,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/analyses.py
+	$(BIN)/python bench/gpu_fleet.py
+	$(BIN)/python bench/watch_series.py
+	$(BIN)/python bench/gateway.py
 
 clean:
 	rm -rf $(VENV) .costrail demo-out .pytest_cache .mypy_cache .ruff_cache

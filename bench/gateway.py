@@ -57,7 +57,7 @@ guard:
   budgets: [{{scope: team, amount_usd: "100000", period: month}}]
   rate_limits: [{{scope: key, rpm: 10000000, tpm: 100000000000}}]
   store: {{kind: sqlite, path: "{store}"}}
-"""
+{recorder}"""
 REQUEST_TIMEOUT_S = 10.0
 #: quiet time between phases, so one phase's leftovers do not land in the next
 PAUSE_S = 3.0
@@ -251,17 +251,29 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
 
 
+def gateway_app() -> Any:
+    """The gateway for `$COSTRAIL_CONFIG`, as `costrail gateway` builds it (a uvicorn factory
+    that also works with a copy of an older revision of the package, via `--src`)."""
+    from costrail.guard.gateway import create_app
+    from costrail.guard.runtime import Guard
+
+    return create_app(Guard.from_config(None, source="gateway"))
+
+
 def start_servers(
-    stack: ExitStack, work: Path, profile: Path | None
+    stack: ExitStack, work: Path, profile: Path | None, src: Path, recorder: str | None
 ) -> tuple[str, str, subprocess.Popen[bytes]]:
     upstream_port, gateway_port = free_port(), free_port()
     config = work / "costrail.yaml"
     config.write_text(
         CONFIG.format(
-            upstream_port=upstream_port, store=work / "guard.sqlite", warehouse=work / "wh.duckdb"
+            upstream_port=upstream_port,
+            store=work / "guard.sqlite",
+            warehouse=work / "wh.duckdb",
+            recorder=f"  recorder_process: {recorder == 'process'}\n" if recorder else "",
         )
     )
-    env = {"PYTHONPATH": f"{ROOT}:{ROOT / 'src'}", "COSTRAIL_CONFIG": str(config)}
+    env = {"PYTHONPATH": f"{src}:{ROOT}", "COSTRAIL_CONFIG": str(config)}
     common = ["--log-level", "warning", "--host", "127.0.0.1", "--factory"]
     upstream_app = "tests.guard.upstream:create_upstream"
     upstream = serve(
@@ -271,7 +283,7 @@ def start_servers(
     )
     stack.callback(stop, upstream)
     profiler = ["-m", "cProfile", "-o", str(profile)] if profile else []
-    gateway_app = "costrail.guard.gateway:app_from_config"
+    gateway_app = "bench.gateway:gateway_app"
     gateway = serve(
         [sys.executable, *profiler, *UVICORN, *common, gateway_app, "--port", str(gateway_port)],
         gateway_port,
@@ -320,14 +332,27 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32, help="closed-loop callers")
     parser.add_argument("--profile", type=Path, help="run the gateway under cProfile to FILE")
     parser.add_argument("--note", default="", help="free text stored with the results")
+    parser.add_argument(
+        "--recorder",
+        choices=["process", "thread"],
+        help="where the gateway writes rows (default: the gateway's default, a process)",
+    )
+    parser.add_argument(
+        "--src",
+        type=Path,
+        default=ROOT / "src",
+        help="the `src` folder to run (e.g. a copy of an older revision, to compare)",
+    )
     options = parser.parse_args()
-    sys.path[:0] = [str(ROOT), str(ROOT / "src")]
+    sys.path[:0] = [str(options.src), str(ROOT)]
     load_at_start = os.getloadavg()
     started = datetime.now(UTC)
     cpu_in_process = in_process_cpu_ms()
     work = Path(tempfile.mkdtemp(prefix="costrail-bench-"))
     with ExitStack() as stack:
-        direct_url, gateway_url, gateway = start_servers(stack, work, options.profile)
+        direct_url, gateway_url, gateway = start_servers(
+            stack, work, options.profile, options.src, options.recorder
+        )
         urls = {"direct": direct_url, "gateway": gateway_url}
         runs = []
         for rate in sorted(options.rate):  # lowest first: an overloaded run leaves a backlog
@@ -345,6 +370,8 @@ def main() -> None:
         ),
         "note": options.note,
         "command": " ".join(["bench/gateway.py", *sys.argv[1:]]),
+        "src": str(options.src),
+        "recorder": options.recorder or "default",
         "servers": "uvicorn --loop asyncio --http h11 (uvloop and httptools not installed)",
         "load_average_at_start": load_at_start,
         "load_average_at_end": os.getloadavg(),

@@ -186,6 +186,7 @@ def test_findings_are_stored_with_their_run(
 
 
 @pytest.mark.spark
+@pytest.mark.slow  # the whole demo on Spark (~90 s): CI runs it in `make test-slow`
 def test_the_same_findings_to_the_cent_on_spark(
     demo: tuple[Path, Warehouse], demo_findings: list[Finding], spark_session: Any, tmp_path: Path
 ) -> None:

@@ -178,27 +178,28 @@ def report_json(report: AnomalyReport) -> dict[str, Any]:
 
 
 def _print_report(report: AnomalyReport) -> None:
-    table = Table(
-        title=f"cost anomalies ({report.settings.detector}; {report.series_scored} series scored)",
-        title_justify="left",
+    """One block per anomaly, so scopes, days and root causes stay whole in 80 columns."""
+    console.print(
+        f"[bold]cost anomalies[/] ({report.settings.detector}; "
+        f"{report.series_scored} series scored)",
+        highlight=False,
     )
-    for column in ("scope", "days", "actual", "expected", "impact", "change", "root cause"):
-        table.add_column(
-            column,
-            justify="right" if column in ("actual", "expected", "impact", "change") else "left",
+    if not report.anomalies:
+        console.print("[green]no anomalies[/]")
+    for number, a in enumerate(report.anomalies, start=1):
+        days = str(a.first_seen) if a.first_seen == a.ds else f"{a.first_seen} → {a.ds}"
+        console.print(f"\n[bold]{number}. {days}[/]  {a.scope}", highlight=False)
+        console.print(
+            f"   actual {money(a.actual_usd)} vs expected {money(a.expected_usd)} USD: "
+            f"+{money(a.impact_usd)} (+{a.relative_change:.0%}), score {a.score:.1f}",
+            highlight=False,
         )
-    for a in report.anomalies:
-        top = a.root_causes[0] if a.root_causes else None
-        table.add_row(
-            a.scope,
-            f"{a.first_seen} → {a.ds}",
-            money(a.actual_usd),
-            money(a.expected_usd),
-            money(a.impact_usd),
-            f"+{a.relative_change:.0%}",
-            f"{top.dimension}={top.value} (+{money(top.impact_usd)})" if top else "—",
-        )
-    console.print(table if report.anomalies else "[green]no anomalies[/]")
+        for cause in a.root_causes[:3]:
+            console.print(
+                f"   cause: {cause.dimension}={cause.value} (+{money(cause.impact_usd)}, "
+                f"{cause.share:.0%} of the impact)",
+                highlight=False,
+            )
     for scope, why in sorted(report.series_waiting.items()):
         console.print(f"[yellow]waiting:[/] {scope}: {why}")
 

@@ -5,18 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from costrail.analyses.base import AnalysisContext, analyses
-from costrail.analyses.gpu_cost import (
-    GpuUsage,
-    HostPrice,
-    Span,
-    by_host,
-    gpu_usage,
-    host_evidence,
-    host_prices,
-    monthly_factor,
-    scope_of,
-    usd,
-    warnings_for,
+from costrail.analyses.gpu_cost import GpuUsage, HostPrice, Span
+from costrail.analyses.gpu_findings import (
+    below_minimum,
+    host_finding,
+    per_host_findings,
+    wasted_usd_by_gpu,
 )
 from costrail.findings import Finding, Remediation
 
@@ -66,29 +60,20 @@ def finding_for(
     if not idle:
         return None
     thresholds = context.thresholds
-    factor = monthly_factor(gpus)
-    hourly = price.usd_per_gpu_hour or Decimal(0)
-    by_gpu = {g.label: usd(hourly * g.slice_fraction * g.idle_hours * factor) for g in idle}
+    by_gpu = wasted_usd_by_gpu(gpus, idle, lambda g: g.idle_hours, price)
     saving = sum(by_gpu.values(), Decimal(0))
-    if saving < thresholds.min_monthly_savings_usd and price.usd_per_gpu_hour is not None:
+    if below_minimum(saving, price, context):
         return None
     whole_host = len(idle) == len(gpus) and all(g.idle_hours >= g.observed_hours - 1 for g in idle)
     pods = sorted({g.pod for g in idle if g.pod})
-    evidence = host_evidence(gpus, price, span)
-    evidence.update(
-        idle_gpus=[g.label for g in idle],
-        idle_hours_by_gpu={g.label: g.idle_hours for g in idle},
-        monthly_idle_usd_by_gpu=by_gpu,
-        savings_by_resource={price.resource_id: saving},
-    )
     billed = price.source == "billed"
-    return Finding(
+    return host_finding(
         kind=KIND,
         title=f"{len(idle)} of {len(gpus)} GPUs idle on {gpus[0].host}",
-        provider=price.provider,
-        resources=(price.resource_id,),
-        monthly_savings_usd=saving,
-        monthly_cost_usd=usd(hourly * sum(g.observed_hours for g in gpus) * factor),
+        span=span,
+        gpus=gpus,
+        price=price,
+        saving=saving,
         confidence="high" if billed else "medium",
         confidence_reason=(
             f"telemetry shows the GPUs under {thresholds.gpu_idle_busy_pct:g} % busy for runs of "
@@ -96,24 +81,20 @@ def finding_for(
             + ("from the bill" if billed else "from the catalog (no bill covers the host)")
         ),
         remediation=stop_remediation(price, whole_host, pods),
-        scope=scope_of(gpus, price),
-        evidence=evidence,
+        evidence={
+            "idle_gpus": [g.label for g in idle],
+            "idle_hours_by_gpu": {g.label: g.idle_hours for g in idle},
+            "monthly_idle_usd_by_gpu": by_gpu,
+        },
         assumptions={
             "gpu_idle_busy_pct": thresholds.gpu_idle_busy_pct,
             "gpu_idle_min_hours": thresholds.gpu_idle_min_hours,
             "monthly": "idle GPU-hours × $/GPU-hour × 30 days ÷ days of telemetry",
-            "price_source": price.source,
         },
-        warnings=warnings_for(price),
     )
 
 
 @analyses.register(KIND)
 def gpu_idle(context: AnalysisContext) -> list[Finding]:
     """Per host: idle GPU-hours (in long runs) × what a GPU-hour costs there."""
-    span, usages = gpu_usage(context)
-    if span is None or not usages:
-        return []
-    prices = host_prices(context, span, usages)
-    found = [finding_for(context, span, g, prices[h]) for h, g in by_host(usages).items()]
-    return sorted((f for f in found if f), key=lambda f: f.monthly_savings_usd, reverse=True)
+    return per_host_findings(context, finding_for)

@@ -10,7 +10,6 @@ from datetime import date
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from costrail.cli.output import console, handled_errors, money, print_json
 from costrail.config import ConfigError, load_config
@@ -64,7 +63,7 @@ def check_command(
     if as_json:
         print_json({"as_of": day, "exit_code": code, "budgets": [s.to_dict() for s in statuses]})
     else:
-        console.print(status_table(statuses, day))
+        print_statuses(statuses, day)
     raise typer.Exit(code=code)
 
 
@@ -75,23 +74,23 @@ def _parse_day(text: str) -> date:
         raise ConfigError(f"--as-of {text!r} is not a date (YYYY-MM-DD)") from None
 
 
-def status_table(statuses: list[BudgetStatus], day: date) -> Table:
-    """One row per budget; the day each threshold was crossed is in the --json output."""
-    table = Table(title=f"Budgets as of {day.isoformat()}", title_justify="left")
-    table.add_column("budget", min_width=6)
-    table.add_column("period", no_wrap=True)
-    table.add_column("actual / amount", justify="right", no_wrap=True)
-    table.add_column("forecast · 95 %", no_wrap=True)
-    table.add_column("crossed", no_wrap=True)
+def print_statuses(statuses: list[BudgetStatus], day: date) -> None:
+    """One block per budget (readable in 80 columns); the day each threshold was crossed is in
+    the --json output."""
+    console.print(f"[bold]Budgets as of {day.isoformat()}[/]", highlight=False)
     for status in statuses:
-        table.add_row(
-            status.budget.name,
-            f"{status.period_start.isoformat()}\n{status.period_end.isoformat()}",
-            f"{money(status.actual_usd)} / {money(status.budget.amount)}\n{status.actual_pct} %",
-            _forecast_text(status),
-            _crossed_text(status),
+        console.print(
+            f"\n[bold]{status.budget.name}[/]  {status.period_start.isoformat()} → "
+            f"{status.period_end.isoformat()}",
+            highlight=False,
         )
-    return table
+        console.print(
+            f"   actual   {money(status.actual_usd)} of {money(status.budget.amount)} USD "
+            f"({status.actual_pct} %)",
+            highlight=False,
+        )
+        console.print(f"   forecast {_forecast_text(status)}", highlight=False)
+        console.print(f"   crossed  {_crossed_text(status)}", highlight=False)
 
 
 def _forecast_text(status: BudgetStatus) -> str:
@@ -99,7 +98,7 @@ def _forecast_text(status: BudgetStatus) -> str:
         return status.forecast_note or "—"
     forecast = status.forecast
     return (
-        f"{money(forecast.expected_usd)} ({status.forecast_pct} %)\n"
+        f"{money(forecast.expected_usd)} USD ({status.forecast_pct} %), 95 % range "
         f"{money(forecast.lo95_usd)}–{money(forecast.hi95_usd)}"
     )
 
@@ -110,4 +109,4 @@ def _crossed_text(status: BudgetStatus) -> str:
         lines.append(" ".join(str(pct) for pct in status.crossed_actual) + " %")
     if status.crossed_forecast:
         lines.append("forecast " + " ".join(str(pct) for pct in status.crossed_forecast) + " %")
-    return "\n".join(lines) or "none"
+    return "; ".join(lines) or "none"

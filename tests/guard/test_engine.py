@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from costrail.guard.config import GuardSection
 from costrail.guard.engine import GuardCall, GuardEngine, Identity, Refused
+from costrail.guard.runtime import Guard
 from costrail.guard.state import GuardStore
 from costrail.guard.tokens import input_token_upper_bound
 from costrail.llm.usage import TokenUsage
@@ -115,3 +117,23 @@ def test_image_part_is_charged_the_allowance_not_its_base64_size() -> None:
     image = {"type": "image_url", "image_url": {"url": "data:image/png;base64," + "A" * 100_000}}
     body = {"model": "gpt-4o", "messages": [{"role": "user", "content": [image]}]}
     assert input_token_upper_bound(body, media_tokens=4096) < 5000
+
+
+def test_guard_from_config_prices_with_the_negotiated_overrides(tmp_path: Path) -> None:
+    """A model priced only by an `llm_prices` override is admitted under a budget, at the
+    override's price (without it the guard would refuse the model as unpriced)."""
+    config = tmp_path / "costrail.yaml"
+    config.write_text(
+        "llm_prices:\n"
+        "  overrides:\n"
+        "    - {model: acme-tuned-1, provider: openai, input_usd_per_token: '0.000001',"
+        " output_usd_per_token: '0.000002'}\n"
+        "guard:\n"
+        "  budgets: [{scope: key, amount_usd: '10', period: day}]\n"
+        f"  store: {{kind: sqlite, path: '{tmp_path / 'guard.sqlite'}'}}\n"
+    )
+    guard = Guard.from_config(config, sink=lambda rows: None)
+    call = GuardCall("openai", "acme-tuned-1", "chat", 1000, 500, Identity(api_key="k"))
+    admission = guard.engine.admit(call)
+    guard.close()
+    assert admission.worst_case_usd == Decimal("0.000001") * 1000 + Decimal("0.000002") * 500

@@ -68,15 +68,7 @@ def _finding(anomaly: Anomaly, settings: AnomalySettings) -> Finding:
             "impact_usd": anomaly.impact_usd,
             "relative_change": anomaly.relative_change,
             "score": anomaly.score,
-            "root_causes": [
-                {
-                    "dimension": c.dimension,
-                    "value": c.value,
-                    "impact_usd": c.impact_usd,
-                    "share": c.share,
-                }
-                for c in anomaly.root_causes
-            ],
+            "root_causes": [c.as_json() for c in anomaly.root_causes],
         },
         assumptions={
             "detector": settings.detector,

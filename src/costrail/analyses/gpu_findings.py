@@ -42,24 +42,27 @@ def per_host_findings(context: AnalysisContext, finding_for: HostFinding) -> lis
     return sorted((f for f in found if f), key=lambda f: f.monthly_savings_usd, reverse=True)
 
 
-def wasted_usd_by_gpu(
+def wasted_saving(
+    context: AnalysisContext,
     gpus: list[GpuUsage],
     wasted: list[GpuUsage],
     hours_of: Callable[[GpuUsage], int],
     price: HostPrice,
-) -> dict[str, Decimal]:
-    """Monthly dollars per wasted GPU: its wasted hours × its share of a GPU × $/GPU-hour,
-    scaled to 30 days by the host's telemetry span (`gpus`: every GPU on the host)."""
+) -> tuple[dict[str, Decimal], Decimal] | None:
+    """Monthly dollars per wasted GPU (its wasted hours × its share of a GPU × $/GPU-hour, scaled
+    to 30 days by the host's telemetry span; `gpus`: every GPU on the host) and their sum.
+
+    None when nothing is wasted, or the sum is under the minimum saving — unless the host has no
+    price, where the finding is kept to say so."""
+    if not wasted:
+        return None
     factor = monthly_factor(gpus)
     hourly = price.usd_per_gpu_hour or Decimal(0)
-    return {g.label: usd(hourly * g.slice_fraction * hours_of(g) * factor) for g in wasted}
-
-
-def below_minimum(saving: Decimal, price: HostPrice, context: AnalysisContext) -> bool:
-    """Too small to report — unless the host has no price, where the finding says so instead."""
-    return (
-        saving < context.thresholds.min_monthly_savings_usd and price.usd_per_gpu_hour is not None
-    )
+    by_gpu = {g.label: usd(hourly * g.slice_fraction * hours_of(g) * factor) for g in wasted}
+    saving = sum(by_gpu.values(), Decimal(0))
+    if saving < context.thresholds.min_monthly_savings_usd and price.usd_per_gpu_hour is not None:
+        return None
+    return by_gpu, saving
 
 
 def host_finding(

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from costrail.analyses.base import AnalysisContext, analyses
 from costrail.analyses.gpu_cost import GpuUsage, HostPrice, Span
-from costrail.analyses.gpu_findings import (
-    below_minimum,
-    host_finding,
-    per_host_findings,
-    wasted_usd_by_gpu,
-)
+from costrail.analyses.gpu_findings import host_finding, per_host_findings, wasted_saving
 from costrail.findings import Finding, Remediation
 
 KIND = "gpu_idle"
@@ -57,13 +50,11 @@ def finding_for(
     context: AnalysisContext, span: Span, gpus: list[GpuUsage], price: HostPrice
 ) -> Finding | None:
     idle = [g for g in gpus if g.idle_hours > 0]
-    if not idle:
+    priced = wasted_saving(context, gpus, idle, lambda g: g.idle_hours, price)
+    if priced is None:
         return None
+    by_gpu, saving = priced
     thresholds = context.thresholds
-    by_gpu = wasted_usd_by_gpu(gpus, idle, lambda g: g.idle_hours, price)
-    saving = sum(by_gpu.values(), Decimal(0))
-    if below_minimum(saving, price, context):
-        return None
     whole_host = len(idle) == len(gpus) and all(g.idle_hours >= g.observed_hours - 1 for g in idle)
     pods = sorted({g.pod for g in idle if g.pod})
     billed = price.source == "billed"

@@ -14,16 +14,11 @@ from costrail.analyses.gpu_cost import (
     GpuUsage,
     HostPrice,
     Span,
-    by_host,
     ceil_div,
-    gpu_usage,
-    host_evidence,
-    host_prices,
     monthly_factor,
-    scope_of,
     usd,
-    warnings_for,
 )
+from costrail.analyses.gpu_findings import host_finding, per_host_findings
 from costrail.findings import Finding, Remediation
 
 KIND = "gpu_low_utilisation"
@@ -67,24 +62,14 @@ def finding_for(
     factor = monthly_factor(gpus)
     hourly = price.usd_per_gpu_hour or Decimal(0)
     saving = usd(hourly * Decimal(active_hours) * spare / len(low) * factor)
-    evidence = host_evidence(gpus, price, span)
-    evidence.update(
-        low_gpus=[g.label for g in low],
-        mean_busy_pct_by_gpu={g.label: round((g.mean_busy or 0) * 100, 1) for g in low},
-        p95_busy_pct_by_gpu={g.label: round((g.p95_busy or 0) * 100, 1) for g in low},
-        signal_by_gpu={g.label: g.signal for g in low},
-        gpus_needed_at_target=needed,
-        gpus_spare=spare,
-        savings_by_resource={price.resource_id: saving},
-    )
-    return Finding(
+    return host_finding(
         kind=KIND,
         title=f"{len(low)} GPUs on {gpus[0].host} average "
         f"{work_gpus / len(low) * 100:.0f} % busy: {needed} would do",
-        provider=price.provider,
-        resources=(price.resource_id,),
-        monthly_savings_usd=saving,
-        monthly_cost_usd=usd(hourly * sum(g.observed_hours for g in gpus) * factor),
+        span=span,
+        gpus=gpus,
+        price=price,
+        saving=saving,
         confidence="medium",
         confidence_reason=(
             "mean and p95 of the best busy signal stay low for the whole span; consolidating "
@@ -92,27 +77,26 @@ def finding_for(
             "sharded for memory may not)"
         ),
         remediation=Remediation(action=hints(low)),
-        scope=scope_of(gpus, price),
-        evidence=evidence,
+        evidence={
+            "low_gpus": [g.label for g in low],
+            "mean_busy_pct_by_gpu": {g.label: round((g.mean_busy or 0) * 100, 1) for g in low},
+            "p95_busy_pct_by_gpu": {g.label: round((g.p95_busy or 0) * 100, 1) for g in low},
+            "signal_by_gpu": {g.label: g.signal for g in low},
+            "gpus_needed_at_target": needed,
+            "gpus_spare": spare,
+        },
         assumptions={
             "gpu_low_mean_pct": thresholds.gpu_low_mean_pct,
             "gpu_low_p95_pct": thresholds.gpu_low_p95_pct,
             "gpu_target_busy_pct": thresholds.gpu_target_busy_pct,
             "savings": "spare GPUs ÷ low GPUs × their non-idle GPU-hours × $/GPU-hour × "
             "30 ÷ days of telemetry; spare = low GPUs − ⌈Σ mean busy ÷ target busy⌉",
-            "price_source": price.source,
         },
-        warnings=warnings_for(price),
     )
 
 
 @analyses.register(KIND)
 def gpu_low_utilisation(context: AnalysisContext) -> list[Finding]:
     """Per host: GPUs whose mean and p95 busy stay low; saving from consolidating them."""
-    span, usages = gpu_usage(context)
-    if span is None or not usages:
-        return []
-    prices = host_prices(context, span, usages)
-    found = [finding_for(context, span, g, prices[h]) for h, g in by_host(usages).items()]
-    kept = [f for f in found if f and f.monthly_savings_usd >= 0]
-    return sorted(kept, key=lambda f: f.monthly_savings_usd, reverse=True)
+    found = per_host_findings(context, finding_for)
+    return [f for f in found if f.monthly_savings_usd >= 0]

@@ -18,17 +18,12 @@ from costrail.analyses.gpu_cost import (
     GpuUsage,
     HostPrice,
     Span,
-    by_host,
     catalog_gpu_prices,
-    gpu_usage,
-    host_evidence,
-    host_prices,
     monthly_factor,
-    scope_of,
     spec_id_for,
     usd,
-    warnings_for,
 )
+from costrail.analyses.gpu_findings import host_finding, per_host_findings
 from costrail.findings import Finding, Remediation
 from costrail.gpu.specs import GpuSpec, gpu_specs
 
@@ -139,8 +134,6 @@ def finding_for(
         }
     if not moves or savings < thresholds.min_monthly_savings_usd:
         return None
-    evidence = host_evidence(gpus, price, span)
-    evidence.update(moves=moves, savings_by_resource={price.resource_id: savings})
     targets = sorted({m["to"] for m in moves.values()})
     action = (
         f"Move the workload to {', '.join(targets)} "
@@ -148,40 +141,32 @@ def finding_for(
     )
     if hints:
         action += " Small pods: " + "; ".join(hints) + "."
-    return Finding(
+    return host_finding(
         kind=KIND,
         title=f"{len(moves)} oversized GPU(s) on {gpus[0].host}: "
         f"{next(iter(moves.values()))['from']} → {', '.join(targets)}",
-        provider=price.provider,
-        resources=(price.resource_id,),
-        monthly_savings_usd=savings,
-        monthly_cost_usd=usd(hourly * sum(g.observed_hours for g in gpus) * factor),
+        span=span,
+        gpus=gpus,
+        price=price,
+        saving=savings,
         confidence="medium",
         confidence_reason=(
             "peak memory and p95 compute over the whole span fit the smaller GPU with headroom; "
             "FLOPs-normalised throughput ignores memory bandwidth and kernel differences"
         ),
         remediation=Remediation(action=action),
-        scope=scope_of(gpus, price),
-        evidence=evidence,
+        evidence={"moves": moves},
         assumptions={
             "gpu_memory_headroom_pct": thresholds.gpu_memory_headroom_pct,
             "gpu_oversized_memory_share": thresholds.gpu_oversized_memory_share,
             "gpu_target_busy_pct": thresholds.gpu_target_busy_pct,
             "clouds": list(clouds),
             "throughput": "needed TFLOPs = p95 busy × this GPU's dense BF16 (else FP16) TFLOPs",
-            "price_source": price.source,
         },
-        warnings=warnings_for(price),
     )
 
 
 @analyses.register(KIND)
 def gpu_oversized(context: AnalysisContext) -> list[Finding]:
     """Per host: GPUs a cheaper catalog GPU could replace, with the saving."""
-    span, usages = gpu_usage(context)
-    if span is None or not usages:
-        return []
-    prices = host_prices(context, span, usages)
-    found = [finding_for(context, span, g, prices[h]) for h, g in by_host(usages).items()]
-    return sorted((f for f in found if f), key=lambda f: f.monthly_savings_usd, reverse=True)
+    return per_host_findings(context, finding_for)

@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from costrail.analyses.base import AnalysisContext, analyses
 from costrail.analyses.gpu_cost import GpuUsage, HostPrice, Span
-from costrail.analyses.gpu_findings import (
-    below_minimum,
-    host_finding,
-    per_host_findings,
-    wasted_usd_by_gpu,
-)
+from costrail.analyses.gpu_findings import host_finding, per_host_findings, wasted_saving
 from costrail.findings import Finding, Remediation
 
 KIND = "gpu_zombie"
@@ -21,13 +14,11 @@ def finding_for(
     context: AnalysisContext, span: Span, gpus: list[GpuUsage], price: HostPrice
 ) -> Finding | None:
     zombies = [g for g in gpus if g.zombie_hours > 0 and g.pod]
-    if not zombies:
+    priced = wasted_saving(context, gpus, zombies, lambda g: g.zombie_hours, price)
+    if priced is None:
         return None
+    by_gpu, saving = priced
     thresholds = context.thresholds
-    by_gpu = wasted_usd_by_gpu(gpus, zombies, lambda g: g.zombie_hours, price)
-    saving = sum(by_gpu.values(), Decimal(0))
-    if below_minimum(saving, price, context):
-        return None
     pods = sorted({(g.namespace or "default", g.pod or "") for g in zombies})
     return host_finding(
         kind=KIND,

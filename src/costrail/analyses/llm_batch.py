@@ -11,6 +11,7 @@ through a batch API are left out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -23,11 +24,14 @@ from costrail.analyses.llm_common import (
     TokenTotals,
     catalog,
     feature_resource,
-    llm_window,
+    feature_scope,
+    llm_findings,
     lookup,
     money,
+    python_rows,
     rate_evidence,
     rates_for,
+    seen_bounds,
     token_sums,
     window_evidence,
 )
@@ -96,12 +100,10 @@ def group_rows(window: LlmWindow, thresholds: Thresholds) -> list[dict[str, Any]
         gap_std_s=table._gap_s.std(),
         users=table.user.nunique(),
         api_keys=table.api_key.nunique(),
-        first_seen=table.time.min(),
-        last_seen=table.time.max(),
+        **seen_bounds(table),
         **token_sums(table),
     )
-    rows: list[dict[str, Any]] = grouped.to_pyarrow().to_pylist()
-    return rows
+    return python_rows(grouped)
 
 
 def eligibility(row: dict[str, Any], thresholds: Thresholds) -> str | None:
@@ -157,7 +159,7 @@ def _finding(
             snippet=_snippet(provider, model),
             snippet_kind="python",
         ),
-        scope={"provider": provider, "model": model, "feature": feature or "(none)"},
+        scope=feature_scope(provider, model, feature),
         evidence={
             **window_evidence(window),
             "requests": requests,
@@ -204,17 +206,14 @@ def _snippet(provider: str, model: str) -> str:
     )
 
 
+def _findings(window: LlmWindow, thresholds: Thresholds) -> Iterator[Finding | None]:
+    for row in group_rows(window, thresholds):
+        reason = eligibility(row, thresholds)
+        if reason is not None:
+            yield _finding(window, thresholds, row, reason)
+
+
 @analyses.register(KIND)
 def llm_batch_eligible(context: AnalysisContext) -> list[Finding]:
     """Latency-tolerant (provider, model, feature) traffic → its saving at batch prices."""
-    window = llm_window(context)
-    if window is None:
-        return []
-    findings = []
-    for row in group_rows(window, context.thresholds):
-        reason = eligibility(row, context.thresholds)
-        if reason is not None:
-            finding = _finding(window, context.thresholds, row, reason)
-            if finding is not None:
-                findings.append(finding)
-    return sorted(findings, key=lambda f: f.monthly_savings_usd, reverse=True)
+    return llm_findings(context, _findings)

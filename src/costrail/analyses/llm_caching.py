@@ -15,6 +15,7 @@ already reported as cached reads or writes are never claimed again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -26,10 +27,13 @@ from costrail.analyses.llm_common import (
     LlmWindow,
     catalog,
     feature_resource,
-    llm_window,
+    feature_scope,
+    llm_findings,
     lookup,
     money,
+    python_rows,
     rate_evidence,
+    seen_bounds,
     window_evidence,
 )
 from costrail.findings import Finding, Remediation
@@ -52,6 +56,15 @@ def _ttl_expression(thresholds: Thresholds, provider: ir.StringValue) -> ir.Inte
     return ibis.cases(*cases, else_=DEFAULT_TTL_S)
 
 
+def _with_request_key(table: ir.Table) -> ir.Table:
+    """`table` with `_rid`: a request's ID (else its span's) and time, to join prefixes back."""
+    return table.mutate(
+        _rid=ibis.coalesce(table.request_id, table.span_id, ibis.literal(""))
+        .concat("|")
+        .concat(table.time.cast("string"))
+    )
+
+
 def prefix_uses(window: LlmWindow, thresholds: Thresholds) -> ir.Table:
     """One row per (request, cacheable prefix) with when that prefix was last sent before."""
     table = window.requests
@@ -59,11 +72,7 @@ def prefix_uses(window: LlmWindow, thresholds: Thresholds) -> ir.Table:
         table.prefix_hashes.length() > 0,
         table.status.isnull() | (table.status == "ok"),
     )
-    table = table.mutate(
-        _rid=ibis.coalesce(table.request_id, table.span_id, ibis.literal(""))
-        .concat("|")
-        .concat(table.time.cast("string"))
-    )
+    table = _with_request_key(table)
     exploded = table.select(
         "_rid",
         "time",
@@ -98,11 +107,7 @@ def per_request(window: LlmWindow, thresholds: Thresholds) -> ir.Table:
         prefix=uses.prefix.argmax(uses._shared_tokens),
     )
     table = window.requests
-    table = table.mutate(
-        _rid=ibis.coalesce(table.request_id, table.span_id, ibis.literal(""))
-        .concat("|")
-        .concat(table.time.cast("string"))
-    )
+    table = _with_request_key(table)
     facts = table.select(
         "_rid",
         "time",
@@ -135,11 +140,9 @@ def prefix_summaries(window: LlmWindow, thresholds: Thresholds) -> list[dict[str
         already_cached_tokens=requests.already_cached.sum(),
         prefix_tokens=requests.shared_tokens.max(),
         input_tokens=requests.input_tokens.sum(),
-        first_seen=requests.time.min(),
-        last_seen=requests.time.max(),
+        **seen_bounds(requests),
     )
-    rows: list[dict[str, Any]] = grouped.to_pyarrow().to_pylist()
-    return rows
+    return python_rows(grouped)
 
 
 def _net_savings_usd(
@@ -219,7 +222,7 @@ def _finding(
             snippet=snippet,
             snippet_kind=snippet_kind,
         ),
-        scope={"provider": provider, "model": model, "feature": feature or "(none)"},
+        scope=feature_scope(provider, model, feature),
         evidence={
             **window_evidence(window),
             "requests_with_shared_prefix": requests,
@@ -262,13 +265,7 @@ def _finding(
     )
 
 
-@analyses.register(KIND)
-def llm_prompt_caching(context: AnalysisContext) -> list[Finding]:
-    """Per (provider, model, feature): the net saving of caching its repeated prefixes."""
-    window = llm_window(context)
-    if window is None:
-        return []
-    thresholds = context.thresholds
+def _findings(window: LlmWindow, thresholds: Thresholds) -> Iterator[Finding]:
     prices = catalog()
     by_feature: dict[tuple[str, str, str | None], list[Any]] = {}
     models: dict[tuple[str, str], ModelPrice | None] = {}
@@ -280,14 +277,18 @@ def llm_prompt_caching(context: AnalysisContext) -> list[Finding]:
         if saving > 0:
             key = (row["provider"], row["model"], row["feature"])
             by_feature.setdefault(key, []).append((row, saving, detail))
-    findings = []
     for key, priced in by_feature.items():
         price = models[(key[0], key[1])]
         assert price is not None
         finding = _finding(window, thresholds, key, priced, price)
         if finding.monthly_savings_usd >= thresholds.min_monthly_savings_usd:
-            findings.append(finding)
-    return sorted(findings, key=lambda f: f.monthly_savings_usd, reverse=True)
+            yield finding
+
+
+@analyses.register(KIND)
+def llm_prompt_caching(context: AnalysisContext) -> list[Finding]:
+    """Per (provider, model, feature): the net saving of caching its repeated prefixes."""
+    return llm_findings(context, _findings)
 
 
 def _price(

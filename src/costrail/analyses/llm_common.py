@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -11,8 +11,9 @@ from typing import Any
 
 import ibis.expr.types as ir
 
-from costrail.analyses.base import AnalysisContext
+from costrail.analyses.base import AnalysisContext, Thresholds
 from costrail.config import load_config
+from costrail.findings import Finding
 from costrail.llm.usage import TokenUsage
 from costrail.pricing.llm import LlmPrices, ModelPrice, TierRates, UnknownModelError
 from costrail.schema.llm_requests import LLM_REQUESTS_SCHEMA
@@ -121,6 +122,17 @@ def token_sums(table: ir.Table) -> dict[str, ir.Value]:
     return {name: table[name].fill_null(0).sum() for name in TOKEN_COLUMNS}
 
 
+def seen_bounds(table: ir.Table) -> dict[str, ir.Value]:
+    """Aggregations of a group's first and last request time (`first_seen`, `last_seen`)."""
+    return {"first_seen": table.time.min(), "last_seen": table.time.max()}
+
+
+def python_rows(table: ir.Table) -> list[dict[str, Any]]:
+    """A small grouped result brought to Python, one dict per row."""
+    rows: list[dict[str, Any]] = table.to_pyarrow().to_pylist()
+    return rows
+
+
 def rates_for(
     price: ModelPrice, tokens: TokenTotals, requests: int, batch: bool = False
 ) -> TierRates:
@@ -145,6 +157,11 @@ def feature_resource(provider: str, model: str, feature: str | None) -> str:
     return f"llm:{provider}/{model}/feature={feature or '(none)'}"
 
 
+def feature_scope(provider: str, model: str, feature: str | None) -> dict[str, str]:
+    """The scope of a finding on one feature's traffic to one model."""
+    return {"provider": provider, "model": model, "feature": feature or "(none)"}
+
+
 def key_resource(api_key: str | None) -> str:
     """`llm:key=<id>`: the ID of an API key (an alias or hash, never the secret)."""
     return f"llm:key={api_key or '(none)'}"
@@ -160,6 +177,19 @@ def window_evidence(window: LlmWindow) -> dict[str, Any]:
         "window_end": window.end,
         "covered_days": window.covered_days.quantize(Decimal("0.01")),
     }
+
+
+#: one analysis over a window: its findings, None where a candidate came to nothing
+WindowFindings = Callable[[LlmWindow, Thresholds], Iterable[Finding | None]]
+
+
+def llm_findings(context: AnalysisContext, find: WindowFindings) -> list[Finding]:
+    """`find` over the context's LLM window, largest saving first (empty without requests)."""
+    window = llm_window(context)
+    if window is None:
+        return []
+    found = [f for f in find(window, context.thresholds) if f is not None]
+    return sorted(found, key=lambda f: f.monthly_savings_usd, reverse=True)
 
 
 def llm_requests_of(warehouse: Warehouse) -> ir.Table | None:

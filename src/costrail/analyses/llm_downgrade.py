@@ -10,6 +10,7 @@ medium and the remediation says how to A/B test it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -21,11 +22,14 @@ from costrail.analyses.llm_common import (
     TokenTotals,
     catalog,
     feature_resource,
-    llm_window,
+    feature_scope,
+    llm_findings,
     lookup,
     money,
+    python_rows,
     rate_evidence,
     rates_for,
+    seen_bounds,
     token_sums,
     window_evidence,
 )
@@ -61,12 +65,10 @@ def feature_rows(window: LlmWindow) -> list[dict[str, Any]]:
         p95_output_tokens=table.output_tokens.fill_null(0).quantile(0.95),
         max_output_tokens=table.output_tokens.max(),
         operation=table.operation.max(),
-        first_seen=table.time.min(),
-        last_seen=table.time.max(),
+        **seen_bounds(table),
         **token_sums(table),
     )
-    rows: list[dict[str, Any]] = grouped.order_by(ibis.desc("requests")).to_pyarrow().to_pylist()
-    return rows
+    return python_rows(grouped.order_by(ibis.desc("requests")))
 
 
 def _finding(
@@ -115,7 +117,7 @@ def _finding(
             ),
             snippet_kind="yaml",
         ),
-        scope={"provider": provider, "model": model, "feature": feature or "(none)"},
+        scope=feature_scope(provider, model, feature),
         evidence={
             **window_evidence(window),
             "requests": requests,
@@ -142,17 +144,10 @@ def _finding(
     )
 
 
-@analyses.register(KIND)
-def llm_model_downgrade(context: AnalysisContext) -> list[Finding]:
-    """Short-output features on premium models → the saving on the mapped cheaper model."""
-    window = llm_window(context)
-    if window is None:
-        return []
-    thresholds = context.thresholds
+def _findings(window: LlmWindow, thresholds: Thresholds) -> Iterator[Finding | None]:
     by_feature: dict[tuple[str, str, str | None], list[dict[str, Any]]] = {}
     for row in feature_rows(window):
         by_feature.setdefault((row["provider"], row["model"], row["feature"]), []).append(row)
-    findings = []
     for (_, model, _), rows in by_feature.items():
         target = cheaper_model(thresholds, model)
         requests = sum(int(r["requests"]) for r in rows)
@@ -161,7 +156,10 @@ def llm_model_downgrade(context: AnalysisContext) -> list[Finding]:
             continue
         if p95 > thresholds.llm_downgrade_max_p95_output_tokens:
             continue
-        finding = _finding(window, thresholds, rows, target)
-        if finding is not None:
-            findings.append(finding)
-    return sorted(findings, key=lambda f: f.monthly_savings_usd, reverse=True)
+        yield _finding(window, thresholds, rows, target)
+
+
+@analyses.register(KIND)
+def llm_model_downgrade(context: AnalysisContext) -> list[Finding]:
+    """Short-output features on premium models → the saving on the mapped cheaper model."""
+    return llm_findings(context, _findings)

@@ -19,7 +19,13 @@ import ibis
 import ibis.expr.types as ir
 
 from costrail.analyses.base import AnalysisContext, Thresholds, analyses
-from costrail.analyses.llm_common import LlmWindow, key_resource, llm_window, money, window_evidence
+from costrail.analyses.llm_common import (
+    LlmWindow,
+    key_resource,
+    llm_findings,
+    money,
+    window_evidence,
+)
 from costrail.findings import Finding, Remediation
 from costrail.schema.costs import MONEY
 
@@ -202,15 +208,12 @@ def _finding(
     )
 
 
+def _findings(window: LlmWindow, thresholds: Thresholds) -> list[Finding | None]:
+    keys = _per_key(storm_minutes(window, thresholds), spike_hours(window, thresholds))
+    return [_finding(window, thresholds, key, found) for key, found in keys.items()]
+
+
 @analyses.register(KIND)
 def llm_runaway(context: AnalysisContext) -> list[Finding]:
     """Per API key: the cost of its loops, retry storms and spend spikes."""
-    window = llm_window(context)
-    if window is None:
-        return []
-    thresholds = context.thresholds
-    keys = _per_key(storm_minutes(window, thresholds), spike_hours(window, thresholds))
-    findings = [_finding(window, thresholds, key, found) for key, found in keys.items()]
-    return sorted(
-        (f for f in findings if f is not None), key=lambda f: f.monthly_savings_usd, reverse=True
-    )
+    return llm_findings(context, _findings)

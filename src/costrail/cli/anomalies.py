@@ -156,15 +156,7 @@ def anomaly_json(anomaly: Anomaly) -> dict[str, Any]:
         "score": anomaly.score,
         "detector": anomaly.detector,
         "also_in": list(anomaly.also_in),
-        "root_causes": [
-            {
-                "dimension": c.dimension,
-                "value": c.value,
-                "impact_usd": c.impact_usd,
-                "share": c.share,
-            }
-            for c in anomaly.root_causes
-        ],
+        "root_causes": [c.as_json() for c in anomaly.root_causes],
     }
 
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import multiprocessing.queues
+import os
+import queue
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +24,8 @@ from costrail.llm.prefix import prefix_hashes
 Row = dict[str, Any]
 Sink = Callable[[Sequence[Mapping[str, Any]]], object]
 log = logging.getLogger(__name__)
+#: how often the writer process checks that the gateway is still there
+_PARENT_CHECK_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -225,14 +230,28 @@ class WriterProcess:
             self._process.join(timeout_s)
         if self._process.is_alive():
             log.error("costrail guard: the writer process did not finish; stopping it")
-            self._process.terminate()
+            self._process.kill()
             self._process.join()
         self._batches.close()
 
 
 def _write_batches(url: str | None, prices: Any, batches: Any, written: Any) -> None:
+    """The child's loop. It ignores SIGINT and SIGTERM: a Ctrl-C reaches the whole process
+    group, and the child must outlive the parent's shutdown to write the last rows; the
+    parent stops it with a `None`. It also stops if the parent disappears (killed)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    parent_pid = os.getppid()
     sink = warehouse_sink(url, prices)
-    while (batch := batches.get()) is not None:
+    while True:
+        try:
+            batch = batches.get(timeout=_PARENT_CHECK_S)
+        except queue.Empty:
+            if os.getppid() != parent_pid:
+                return
+            continue
+        if batch is None:
+            return
         try:
             sink(batch)
         except Exception:

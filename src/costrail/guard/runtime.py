@@ -92,7 +92,13 @@ class Guard:
 
     @classmethod
     def from_config(cls, path: str | Path | None = None, **options: Any) -> Guard:
+        """The guard of costrail.yaml, priced with its `llm_prices` section (catalog file,
+        aliases and negotiated overrides) unless `prices` is given."""
         config = load_config(path)
+        if "prices" not in options:
+            from costrail.pricing.llm import LlmPrices
+
+            options["prices"] = LlmPrices.load(config=config)
         return cls(config.section("guard", GuardSection), warehouse_url=config.warehouse, **options)
 
     def prepare(

@@ -3,7 +3,7 @@
 Prices are exact `Decimal`s parsed from the JSON text (never through a float), looked up
 tolerantly (provider prefixes, dated snapshots, Bedrock and Vertex ids, Azure deployment aliases)
 and never silently $0: an unknown model raises `UnknownModelError`, which callers count and report.
-See docs/llm-ingest.md for the pricing rules and their fallbacks.
+See docs/llm.md for the pricing rules and their fallbacks.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
@@ -54,6 +55,16 @@ class RootCause:
     value: str
     impact_usd: Decimal
     share: float
+
+    def as_json(self) -> dict[str, Any]:
+        """The fields as JSON-able values (money stays a Decimal), as findings and the CLI
+        report them."""
+        return {
+            "dimension": self.dimension,
+            "value": self.value,
+            "impact_usd": self.impact_usd,
+            "share": self.share,
+        }
 
 
 def baseline_days(days: Sequence[date], weeks: int = 4) -> list[date]:

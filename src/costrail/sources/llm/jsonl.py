@@ -49,7 +49,7 @@ def request_rows(path: Path) -> list[dict[str, Any]]:
                     file=path,
                     row=line,
                     column=name,
-                    hint="fields are the llm_requests columns (docs/llm-ingest.md)",
+                    hint="fields are the llm_requests columns (docs/llm.md)",
                 )
         for name in REQUIRED:
             if record.get(name) is None:

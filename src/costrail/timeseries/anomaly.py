@@ -7,7 +7,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Literal
 
 import ibis.expr.types as ir
@@ -27,8 +27,7 @@ from costrail.timeseries.series import (
     steps_per_day,
     to_matrix,
 )
-
-CENT = Decimal("0.01")
+from costrail.timeseries.series import usd as _usd
 
 
 @dataclass(frozen=True)
@@ -252,10 +251,6 @@ def _same_event(first: Anomaly, second: Anomaly) -> bool:
         return False
     top_first, top_second = first.root_causes[0], second.root_causes[0]
     return (top_first.dimension, top_first.value) == (top_second.dimension, top_second.value)
-
-
-def _usd(value: float) -> Decimal:
-    return Decimal(repr(float(value))).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 def _runs(scored: pd.DataFrame, detector: str) -> list[Anomaly]:

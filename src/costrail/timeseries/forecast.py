@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from costrail.errors import ConfigError
 from costrail.timeseries.models import DEFAULT_MODEL, MODELS, make_model
-from costrail.timeseries.series import infer_freq, to_matrix
+from costrail.timeseries.series import infer_freq, normal_quantile, to_matrix
+from costrail.timeseries.series import usd as _usd
 
-CENT = Decimal("0.01")
 #: residual autocorrelation is capped: a sum's interval widens at most by sqrt(1.8/0.2) = 3×
 MAX_RHO = 0.8
 
@@ -141,10 +140,6 @@ def _remaining(
     return mean_sum[order], sd_sum[order]
 
 
-def _usd(value: float) -> Decimal:
-    return Decimal(repr(float(value))).quantize(CENT, rounding=ROUND_HALF_EVEN)
-
-
 def _projection(
     scope: str,
     period_start: date,
@@ -155,7 +150,7 @@ def _projection(
     sd_sum: float,
     model: str,
 ) -> PeriodProjection:
-    z80, z95 = float(norm.ppf(0.9)), float(norm.ppf(0.975))
+    z80, z95 = normal_quantile(0.9), normal_quantile(0.975)
     floor = 0.0 if mean_sum >= 0 else -np.inf
 
     def bound(z: float) -> Decimal:
@@ -226,7 +221,7 @@ def _score_model(
     cuts: list[int],
     horizon: int,
 ) -> BacktestScore:
-    z80, z95 = float(norm.ppf(0.9)), float(norm.ppf(0.975))
+    z80, z95 = normal_quantile(0.9), normal_quantile(0.975)
     errors: list[np.ndarray] = []
     actuals: list[np.ndarray] = []
     scales: list[np.ndarray] = []

@@ -8,16 +8,16 @@ under the model's name and `<name>-lo-80`, `<name>-hi-80`, … for each requeste
 from __future__ import annotations
 
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, Self
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from costrail.errors import ConfigError
-from costrail.timeseries.series import Freq, infer_freq, to_matrix
+from costrail.timeseries.series import Freq, infer_freq, normal_quantile, to_matrix
 
 #: normal-theory MAD → standard deviation
 MAD_TO_SD = 1.4826
@@ -73,7 +73,7 @@ def season_length(freq: Freq) -> int:
     return 7 if freq == "D" else 24
 
 
-class _MatrixForecaster:
+class _MatrixForecaster(ABC):
     """Shared plumbing: long frame → matrix on fit; arrays → long frame on predict."""
 
     name = "matrix"
@@ -91,8 +91,9 @@ class _MatrixForecaster:
         self._fit_matrix(self._values)
         return self
 
+    @abstractmethod
     def _fit_matrix(self, values: np.ndarray) -> None:
-        raise NotImplementedError
+        """Fit every series (one row of `values` each) at once."""
 
     def forecast_arrays(self, h: int) -> ForecastArrays:
         if not self._ids:
@@ -103,8 +104,9 @@ class _MatrixForecaster:
         future = pd.date_range(self._grid[-1] + step, periods=h, freq=step)
         return self._forecast(h, future)
 
+    @abstractmethod
     def _forecast(self, h: int, future: pd.DatetimeIndex) -> ForecastArrays:
-        raise NotImplementedError
+        """Means and standard deviations for the next `h` steps of every fitted series."""
 
     def predict(self, h: int, level: Sequence[int] = DEFAULT_LEVELS) -> pd.DataFrame:
         arrays = self.forecast_arrays(h)
@@ -117,7 +119,7 @@ class _MatrixForecaster:
             }
         )
         for percent in level:
-            z = float(norm.ppf(0.5 + percent / 200))
+            z = normal_quantile(0.5 + percent / 200)
             frame[f"{self.name}-lo-{percent}"] = (arrays.mean - z * arrays.sd).reshape(-1)
             frame[f"{self.name}-hi-{percent}"] = (arrays.mean + z * arrays.sd).reshape(-1)
         return frame

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_EVEN, Decimal
+from statistics import NormalDist
 from typing import Literal
 
 import ibis.expr.types as ir
@@ -133,3 +135,17 @@ def to_matrix(
     )
     wide = wide.reindex(columns=grid)
     return [str(i) for i in wide.index], grid, wide.to_numpy(dtype="float64")
+
+
+CENT = Decimal("0.01")
+_STANDARD_NORMAL = NormalDist()
+
+
+def usd(value: float) -> Decimal:
+    """A model's float dollars as exact cents (the series are floats; reports are money)."""
+    return Decimal(repr(float(value))).quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def normal_quantile(probability: float) -> float:
+    """The standard normal quantile (the stdlib's, so importing costrail stays quick)."""
+    return _STANDARD_NORMAL.inv_cdf(probability)

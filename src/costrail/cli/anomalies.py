@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from costrail.cli.forecast import parse_day
-from costrail.cli.output import console, handled_errors, money, print_json
+from costrail.cli.output import console, handled_errors, money, print_json, usd_option
 from costrail.errors import ConfigError
 from costrail.timeseries import Anomaly, AnomalyReport, AnomalySettings, detect_anomalies
 from costrail.timeseries.anomaly import score_series
@@ -51,7 +51,7 @@ def anomalies_command(
 ) -> None:
     """Days whose spend is anomalous for their scope, with what caused them."""
     with handled_errors():
-        impact = _decimal(min_impact, "--min-impact")
+        impact = usd_option(min_impact, "--min-impact")
         if series_mode or files:
             if not files:
                 raise ConfigError("--series needs one or more timestamp,value CSV files")
@@ -91,15 +91,6 @@ def anomalies_command(
                 _print_report(report)
     if fail_on_anomaly and flagged:
         raise typer.Exit(code=ANOMALY_EXIT_CODE)
-
-
-def _decimal(text: str | None, option: str) -> Decimal | None:
-    if text is None:
-        return None
-    try:
-        return Decimal(text)
-    except InvalidOperation as error:
-        raise ConfigError(f"{option} {text!r} is not a number") from error
 
 
 def _settings_json(settings: AnomalySettings) -> dict[str, Any]:

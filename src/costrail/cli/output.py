@@ -7,13 +7,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from costrail.config import ConfigError
 from costrail.errors import CostrailError
 
 console = Console()
@@ -41,6 +42,19 @@ def print_json(payload: Any) -> None:
 
 def money(value: Decimal | None) -> str:
     return "—" if value is None else f"{value:,.2f}"
+
+
+def usd_option(text: str | None, option: str) -> Decimal | None:
+    """A dollar amount given on the command line (exact), or None when the option is absent."""
+    if text is None:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        raise ConfigError(f"{option} {text!r} is not an amount in USD (e.g. 100 or 99.50)")
+    return value
 
 
 def records_table(title: str, records: list[dict[str, object]], money_columns: set[str]) -> Table:

@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from costrail.cli.output import console, handled_errors
+from costrail.cli.output import console, handled_errors, usd_option
 from costrail.config import load_config
-from costrail.errors import ConfigError
 from costrail.findings import Finding
 from costrail.report import Report, render_html, render_json, render_markdown, report_for
 from costrail.report.text import usd
@@ -74,7 +73,7 @@ def findings_command(
 ) -> None:
     """Findings, biggest monthly saving first; a resource's saving is counted once."""
     with handled_errors():
-        minimum = _usd_option(min_savings, "--min-savings")
+        minimum = usd_option(min_savings, "--min-savings")
         store, thresholds = _warehouse_and_thresholds(warehouse, config_path, gpu_model, gpu_price)
         report = report_for(store, thresholds)
         selected = select_findings(report.findings, kinds=kind or (), min_savings_usd=minimum)
@@ -92,7 +91,7 @@ def _warehouse_and_thresholds(
     from costrail.analyses.gpu_settings import gpu_thresholds
 
     config = load_config(config_path)
-    price = _usd_option(gpu_price, "--gpu-price")
+    price = usd_option(gpu_price, "--gpu-price")
     thresholds = gpu_thresholds(config, gpu_model, price)
     return connect(warehouse or config.warehouse), thresholds
 
@@ -153,17 +152,3 @@ def print_executive_summary(report: Report) -> None:
         highlight=False,
     )
     console.print(findings_table(report.top_findings, title="Top findings"))
-
-
-def _usd_option(text: str | None, option: str) -> Decimal | None:
-    if text is None:
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation as error:
-        raise ConfigError(
-            f"{option} {text!r} is not an amount in USD (e.g. 100 or 99.50)"
-        ) from error
-    if not value.is_finite():
-        raise ConfigError(f"{option} {text!r} is not an amount in USD (e.g. 100 or 99.50)")
-    return value
